@@ -1,0 +1,155 @@
+"""Reject bad answers before cookiecutter writes anything.
+
+Answers are read through ``tojson`` into raw strings, so no answer can inject Python code here.
+Every rule prints one line naming the value and how to fix it; the exit code is 1.
+"""
+
+import ipaddress
+import json
+import keyword
+import math
+import re
+import sys
+from urllib.parse import urlparse
+
+ANSWERS = {
+    "project_name": json.loads(r'''{{ cookiecutter.project_name | tojson }}'''),
+    "project_slug": json.loads(r'''{{ cookiecutter.project_slug | tojson }}'''),
+    "package_name": json.loads(r'''{{ cookiecutter.package_name | tojson }}'''),
+    "s3_bucket": json.loads(r'''{{ cookiecutter.s3_bucket | tojson }}'''),
+    "s3_prefix": json.loads(r'''{{ cookiecutter.s3_prefix | tojson }}'''),
+    "aws_region": json.loads(r'''{{ cookiecutter.aws_region | tojson }}'''),
+    "s3_endpoint_url": json.loads(r'''{{ cookiecutter.s3_endpoint_url | tojson }}'''),
+    "model": json.loads(r'''{{ cookiecutter.model | tojson }}'''),
+    "metric": json.loads(r'''{{ cookiecutter.metric | tojson }}'''),
+    "min_improvement": json.loads(r'''{{ cookiecutter.min_improvement | tojson }}'''),
+    "sample_data": json.loads(r'''{{ cookiecutter.sample_data | tojson }}'''),
+    "init_git": json.loads(r'''{{ cookiecutter.init_git | tojson }}'''),
+}
+
+MODELS = ("xgboost", "random_forest", "logistic_regression")
+METRICS = ("roc_auc", "accuracy", "f1", "average_precision", "log_loss")
+SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
+BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# AWS reserves these bucket-name prefixes and suffixes for its own features.
+BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]*$")
+REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+
+
+def check_project_name(value):
+    if not value.strip():
+        return "project_name is empty: give the project a name"
+
+
+def check_project_slug(value):
+    if not SLUG.match(value) or ".." in value:
+        return (f"project_slug {value!r} is not a valid directory name: use letters, digits, "
+                "'-', '_' and '.', starting with a letter or digit (at most 100 characters)")
+
+
+def check_package_name(value):
+    if not PACKAGE.match(value) or keyword.iskeyword(value):
+        return (f"package_name {value!r} is not a valid Python package name: use lowercase "
+                "letters, digits and '_', not starting with a digit, and not a Python keyword")
+    if value in sys.stdlib_module_names:
+        return (f"package_name {value!r} would shadow Python's standard library module "
+                "of the same name: choose another name")
+
+
+def _is_ip_address(value):
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return False
+
+
+def check_s3_bucket(value):
+    rule = ("use 3-63 characters: lowercase letters, digits, '.' and '-', starting and ending "
+            "with a letter or digit, no '..', not an IP address")
+    if not BUCKET.match(value) or ".." in value or _is_ip_address(value):
+        return f"s3_bucket {value!r} is not a valid S3 bucket name: {rule}"
+    if value.startswith(BUCKET_RESERVED_PREFIXES) or value.endswith(BUCKET_RESERVED_SUFFIXES):
+        return f"s3_bucket {value!r} uses a prefix or suffix that AWS reserves: choose another name"
+
+
+def check_s3_prefix(value):
+    if value.startswith("/") or ".." in value or not PREFIX.match(value):
+        return (f"s3_prefix {value!r} is not a valid key prefix: use letters, digits and "
+                "!_.*'()-/, without a leading '/' or '..'")
+
+
+def check_aws_region(value):
+    if value and not REGION.match(value):
+        return (f"aws_region {value!r} is not an AWS region code: use a code such as "
+                "'us-east-1' or 'eu-central-1', or leave it empty")
+
+
+def check_s3_endpoint_url(value):
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or any(c.isspace() for c in value):
+        return (f"s3_endpoint_url {value!r} is not an http(s) URL: use e.g. "
+                "'http://localhost:9000', or leave it empty for AWS")
+
+
+def check_model(value):
+    if value not in MODELS:
+        return f"model {value!r} is unknown: choose one of {', '.join(MODELS)}"
+
+
+def check_metric(value):
+    if value not in METRICS:
+        return f"metric {value!r} is unknown: choose one of {', '.join(METRICS)}"
+
+
+def check_min_improvement(value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not math.isfinite(number) or number < 0:
+        return f"min_improvement {value!r} is not a non-negative number: use e.g. 0.001 or 0"
+
+
+def check_yes_no(name):
+    def check(value):
+        if value not in ("yes", "no"):
+            return f"{name} {value!r} must be 'yes' or 'no'"
+    return check
+
+
+CHECKS = {
+    "project_name": check_project_name,
+    "project_slug": check_project_slug,
+    "package_name": check_package_name,
+    "s3_bucket": check_s3_bucket,
+    "s3_prefix": check_s3_prefix,
+    "aws_region": check_aws_region,
+    "s3_endpoint_url": check_s3_endpoint_url,
+    "model": check_model,
+    "metric": check_metric,
+    "min_improvement": check_min_improvement,
+    "sample_data": check_yes_no("sample_data"),
+    "init_git": check_yes_no("init_git"),
+}
+
+
+def validate(answers):
+    """Return one error line per bad answer (empty when all are good)."""
+    return [error for name, check in CHECKS.items() if (error := check(answers[name]))]
+
+
+def main():
+    errors = validate(ANSWERS)
+    for error in errors:
+        print(f"ERROR: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""File locations shared by the stages (dvc.yaml names the same paths) and params.yaml loading."""
+
+from pathlib import Path
+
+import yaml
+
+PARAMS_FILE = Path("params.yaml")
+RAW_DIR = Path("data/raw")
+HOLDOUT_DIR = Path("data/holdout")
+PROCESSED_DIR = Path("data/processed")
+MODEL_DIR = Path("models")
+CV_SCORES_FILE = Path("reports/train/cv_scores.json")
+EVALUATE_DIR = Path("reports/evaluate")
+SANITY_DIR = Path("reports/sanity")
+BASELINE_FILE = Path("baseline.txt")
+
+# Name of the encoded target column in the processed Parquet files; the dunders keep it apart
+# from any feature name a user's data may have.
+TARGET_COLUMN = "__target__"
+
+
+def load_params(path=PARAMS_FILE):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)

@@ -1,0 +1,71 @@
+"""Read every CSV/Parquet file of a data folder; write outputs atomically."""
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import StageError
+
+DATA_SUFFIXES = (".csv", ".parquet")
+
+
+def read_data_dir(directory):
+    """Concatenate every CSV or Parquet file in ``directory`` (sorted by name)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise StageError(f"{directory} does not exist: put CSV or Parquet files there (see README)")
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in DATA_SUFFIXES)
+    if not files:
+        raise StageError(f"no CSV or Parquet files in {directory}: put your data there (see README)")
+    frames = [read_data_file(path) for path in files]
+    columns = list(frames[0].columns)
+    for path, frame in zip(files[1:], frames[1:]):
+        if set(frame.columns) != set(columns):
+            raise StageError(
+                f"{path} has columns {sorted(frame.columns)} but {files[0]} has {sorted(columns)}: "
+                f"every file in {directory} needs the same columns"
+            )
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat([frame[columns] for frame in frames], ignore_index=True)
+
+
+def read_data_file(path):
+    if path.stat().st_size == 0:
+        raise StageError(f"{path} is empty: remove it or fill it with data")
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            # pyarrow's multithreaded CSV reader is several times faster than the default engine.
+            frame = pd.read_csv(path, engine="pyarrow")
+    except Exception as error:  # noqa: BLE001 - any reader failure means the same to the user
+        raise StageError(f"cannot read {path}: {error}") from error
+    if frame.empty:
+        raise StageError(f"{path} has no data rows: remove it or add rows")
+    return frame
+
+
+def write_atomically(path, write):
+    """Call ``write(tmp_path)`` and move the result into place, so no half-written file remains."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path, data):
+    def write(tmp):
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    write_atomically(path, write)
+
+
+def read_json(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))

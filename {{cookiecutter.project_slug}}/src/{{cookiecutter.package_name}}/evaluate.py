@@ -1,0 +1,82 @@
+"""Stage 3: score the holdout, write metrics and plots, and gate against baseline.txt.
+
+The gate runs after the metrics are written, so a failed gate still leaves numbers to report.
+"""
+
+import sys
+
+import numpy as np
+
+from . import config, model_store
+from .baseline import read_baseline
+from .data_io import read_json, write_json
+from .errors import StageError, exit_on_stage_error
+from .metrics import LOWER_IS_BETTER, METRICS, improvement, score_all
+from .train import load_xy
+
+
+def gate(metric, value, baseline, min_improvement):
+    """Return (passed, one-line verdict)."""
+    gain = improvement(metric, value, baseline)
+    passed = gain > 0 and gain >= min_improvement
+    direction = " (lower is better)" if metric in LOWER_IS_BETTER else ""
+    if passed:
+        line = (f"{metric} {value:.4f} beat baseline {baseline:.4f} by {gain:.4f} "
+                f"(required {min_improvement:.4f}){direction}")
+    else:
+        line = f"{metric} {value:.4f} did not beat baseline {baseline:.4f} by {min_improvement:.4f}{direction}"
+    return passed, line
+
+
+def log_plots(live, y, proba, classes):
+    """ROC and precision-recall (micro-averaged one-vs-rest when multiclass) and a confusion matrix."""
+    if proba.shape[1] == 2:
+        truth, score = y, proba[:, 1]
+    else:
+        truth = (y[:, None] == np.arange(proba.shape[1])).ravel().astype(int)
+        score = proba.ravel()
+    live.log_sklearn_plot("roc", truth, score, name="roc.json")
+    live.log_sklearn_plot("precision_recall", truth, score, name="precision_recall.json")
+    names = np.array([str(label) for label in classes])
+    live.log_sklearn_plot("confusion_matrix", names[y], names[proba.argmax(axis=1)], name="confusion_matrix.json")
+
+
+def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
+        baseline_file=config.BASELINE_FILE, out_dir=config.EVALUATE_DIR):
+    settings = params["evaluate"]
+    metric, min_improvement = settings["metric"], float(settings["min_improvement"])
+    if metric not in METRICS:
+        raise StageError(f"evaluate.metric {metric!r} is unknown: choose one of {', '.join(METRICS)}")
+    if min_improvement < 0:
+        raise StageError(f"evaluate.min_improvement is {min_improvement}: it must be >= 0")
+    baseline = read_baseline(baseline_file)
+    X, y = load_xy(processed_dir / "holdout.parquet")
+    classes = read_json(processed_dir / "encoding.json")["classes"]
+    proba = np.asarray(model_store.load(model_dir).predict_proba(X), dtype="float64")
+    scores = score_all(y, proba)
+
+    from dvclive import Live
+
+    # dvcyaml=False: dvc.yaml is ours and declares these plots; DVCLive must not rewrite it.
+    with Live(dir=str(out_dir), save_dvc_exp=False, dvcyaml=False) as live:
+        for name, value in scores.items():
+            live.log_metric(name, value, plot=False)
+        log_plots(live, y, proba, classes)
+    passed, line = gate(metric, scores[metric], baseline, min_improvement)
+    write_json(out_dir / "gate.json", {
+        "metric": metric, "value": scores[metric], "baseline": baseline,
+        "min_improvement": min_improvement, "passed": passed,
+    })
+    print("evaluate: " + ", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
+    print(line)
+    return passed
+
+
+@exit_on_stage_error
+def main():
+    if not run(config.load_params()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

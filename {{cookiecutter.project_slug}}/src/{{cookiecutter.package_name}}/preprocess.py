@@ -1,0 +1,118 @@
+"""Stage 1: validate raw and holdout data, fit the encoding on training data, write Parquet.
+
+Numeric columns: missing values take the training median (plus a 0/1 "missing" column when the
+training data had gaps). Other columns: one-hot over the most frequent training categories;
+unseen or missing categories encode as all zeros. The target is encoded as 0..k-1 over the
+sorted training classes.
+"""
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .data_io import read_data_dir, write_atomically, write_json
+from .errors import StageError, exit_on_stage_error
+
+
+def validate(train, holdout, target):
+    for name, frame in (("data/raw", train), ("data/holdout", holdout)):
+        if target not in frame.columns:
+            raise StageError(
+                f"target column {target!r} is not in {name} (columns: {', '.join(map(str, frame.columns))}): "
+                "set data.target in params.yaml"
+            )
+    missing = sorted(set(train.columns) - set(holdout.columns))
+    extra = sorted(set(holdout.columns) - set(train.columns))
+    if missing or extra:
+        raise StageError(
+            f"data/holdout columns differ from data/raw: missing {missing}, unexpected {extra}; "
+            "both need the same columns"
+        )
+    classes = train[target].dropna().unique()
+    if len(classes) < 2:
+        raise StageError(
+            f"target {target!r} has {len(classes)} class(es) in data/raw: a classifier needs at least 2"
+        )
+    unknown = set(holdout[target].dropna().unique()) - set(classes)
+    if unknown:
+        raise StageError(
+            f"data/holdout has target values never seen in data/raw: {sorted(map(str, unknown))}"
+        )
+
+
+def _is_numeric(series):
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _native(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def fit_encoding(train, target, max_categories):
+    """Learn everything the encoding needs from the training data only."""
+    numeric, categorical = {}, {}
+    for column in train.columns:
+        if column == target:
+            continue
+        series = train[column]
+        if _is_numeric(series):
+            median = series.median()
+            numeric[column] = {
+                "median": 0.0 if pd.isna(median) else float(median),
+                "missing_indicator": bool(series.isna().any()),
+            }
+        else:
+            counts = series.dropna().astype("string").value_counts(sort=False)
+            # Most frequent first, ties broken by name, so the encoding is deterministic.
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            categorical[column] = [category for category, _ in ranked[:max_categories]]
+    classes = sorted(_native(value) for value in train[target].dropna().unique())
+    return {"target": target, "classes": classes, "numeric": numeric, "categorical": categorical}
+
+
+def apply_encoding(frame, encoding):
+    """Return float32 features plus the encoded target; rows without a target are dropped."""
+    frame = frame[frame[encoding["target"]].notna()]
+    columns = {}
+    for column, spec in encoding["numeric"].items():
+        values = pd.to_numeric(frame[column], errors="coerce").astype("float32")
+        if spec["missing_indicator"]:
+            columns[f"{column}__missing"] = values.isna().to_numpy(dtype="float32")
+        columns[column] = values.fillna(spec["median"]).to_numpy(dtype="float32")
+    for column, categories in encoding["categorical"].items():
+        # -1 for missing values and for categories the training data did not have.
+        codes = pd.Index(categories).get_indexer(frame[column].astype("string"))
+        for index, category in enumerate(categories):
+            columns[f"{column}={category}"] = (codes == index).astype("float32")
+    class_index = {label: index for index, label in enumerate(encoding["classes"])}
+    columns[config.TARGET_COLUMN] = frame[encoding["target"]].map(class_index).to_numpy(dtype="int32")
+    return pd.DataFrame(columns)
+
+
+def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=config.PROCESSED_DIR):
+    target = params["data"]["target"]
+    train = read_data_dir(raw_dir)
+    holdout = read_data_dir(holdout_dir)
+    validate(train, holdout, target)
+    encoding = fit_encoding(train, target, params["preprocess"]["max_categories"])
+    train_out = apply_encoding(train, encoding)
+    holdout_out = apply_encoding(holdout, encoding)
+    encoding["features"] = [c for c in train_out.columns if c != config.TARGET_COLUMN]
+    # Everything is computed before the first write, so a failure leaves no partial output.
+    write_atomically(out_dir / "train.parquet", lambda tmp: train_out.to_parquet(tmp, index=False))
+    write_atomically(out_dir / "holdout.parquet", lambda tmp: holdout_out.to_parquet(tmp, index=False))
+    write_json(out_dir / "encoding.json", encoding)
+    print(
+        f"preprocess: {len(train_out)} training rows, {len(holdout_out)} holdout rows, "
+        f"{len(encoding['features'])} features, {len(encoding['classes'])} classes"
+    )
+    return encoding
+
+
+@exit_on_stage_error
+def main():
+    run(config.load_params())
+
+
+if __name__ == "__main__":
+    main()

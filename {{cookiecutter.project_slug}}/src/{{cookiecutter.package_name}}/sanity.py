@@ -1,0 +1,102 @@
+"""Stage 4: checks that the model's predictions are usable, reported as JSON and JUnit XML.
+
+It depends on the train stage only (not on evaluate), so `dvc repro --keep-going` still runs it
+when the gate fails.
+"""
+
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+
+from . import config, model_store
+from .data_io import read_json, write_atomically, write_json
+from .errors import exit_on_stage_error
+from .train import load_xy
+
+
+def check_predictions(proba, n_rows):
+    finite = bool(np.isfinite(proba).all())
+    in_range = finite and bool(((proba >= 0) & (proba <= 1)).all())
+    worst_sum = float(np.abs(proba.sum(axis=1) - 1).max()) if finite and len(proba) else float("nan")
+    return [
+        ("one_prediction_per_row", proba.shape[0] == n_rows,
+         f"{proba.shape[0]} predictions for {n_rows} holdout rows"),
+        ("probabilities_finite", finite, "every probability is a finite number" if finite
+         else f"{int((~np.isfinite(proba)).sum())} probabilities are NaN or infinite"),
+        ("probabilities_in_unit_interval", in_range,
+         f"probabilities range over [{np.nanmin(proba):.4f}, {np.nanmax(proba):.4f}]"),
+        ("probability_rows_sum_to_one", worst_sum <= 1e-4,
+         f"largest deviation of a row sum from 1 is {worst_sum:.2e}"),
+    ]
+
+
+def check_class_rates(proba, y, classes, tolerance):
+    # The predicted rate of a class is its mean predicted probability: unlike counting argmax
+    # winners it does not punish a sound model for rarely putting a minority class above 0.5.
+    predicted = proba.mean(axis=0)
+    observed = np.bincount(y, minlength=len(classes)) / len(y)
+    gaps = np.abs(predicted - observed)
+    worst = int(gaps.argmax())
+    detail = (f"class {classes[worst]!s}: predicted rate {predicted[worst]:.3f} vs observed "
+              f"{observed[worst]:.3f} (tolerance {tolerance:.3f})")
+    return [("class_rates_within_tolerance", bool(gaps.max() <= tolerance), detail)]
+
+
+def check_cv_folds(fold_scores, metric, max_deviation):
+    scores = np.array([fold[metric] for fold in fold_scores])
+    median = float(np.median(scores))
+    worst = int(np.abs(scores - median).argmax())
+    deviation = float(abs(scores[worst] - median))
+    detail = (f"fold {worst + 1} {metric} {scores[worst]:.4f} is {deviation:.4f} from the fold "
+              f"median {median:.4f} (allowed {max_deviation:.4f})")
+    return [("cv_folds_consistent", deviation <= max_deviation, detail)]
+
+
+def junit_xml(checks):
+    failures = sum(1 for _, passed, _ in checks if not passed)
+    suite = ET.Element("testsuite", name="sanity", tests=str(len(checks)), failures=str(failures))
+    for name, passed, detail in checks:
+        case = ET.SubElement(suite, "testcase", classname="sanity", name=name)
+        if passed:
+            ET.SubElement(case, "system-out").text = detail
+        else:
+            ET.SubElement(case, "failure", message=detail).text = detail
+    return ET.ElementTree(suite)
+
+
+def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
+        cv_file=config.CV_SCORES_FILE, out_dir=config.SANITY_DIR):
+    """Run every check, write the reports, and return the names of the failed checks."""
+    settings = params["sanity"]
+    X, y = load_xy(processed_dir / "holdout.parquet")
+    classes = read_json(processed_dir / "encoding.json")["classes"]
+    proba = np.asarray(model_store.load(model_dir).predict_proba(X), dtype="float64")
+    checks = (
+        check_predictions(proba, len(y))
+        + check_class_rates(proba, y, classes, float(settings["rate_tolerance"]))
+        + check_cv_folds(read_json(cv_file)["folds"], params["evaluate"]["metric"],
+                         float(settings["cv_max_deviation"]))
+    )
+    failed = [name for name, passed, _ in checks if not passed]
+    write_json(out_dir / "summary.json", {
+        "passed": not failed,
+        "checks": {name: {"passed": bool(passed), "detail": detail} for name, passed, detail in checks},
+    })
+    tree = junit_xml(checks)
+    write_atomically(out_dir / "junit.xml", lambda tmp: tree.write(tmp, encoding="utf-8", xml_declaration=True))
+    for name, passed, detail in checks:
+        print(f"sanity: {'ok  ' if passed else 'FAIL'} {name}: {detail}")
+    return failed
+
+
+@exit_on_stage_error
+def main():
+    failed = run(config.load_params())
+    if failed:
+        print(f"sanity checks failed: {', '.join(failed)}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Tiny datasets and a real params.yaml for the stage tests."""
+
+import copy
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }} import config, preprocess, sample_data, train
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def project_params():
+    return config.load_params(PROJECT_ROOT / "params.yaml")
+
+
+@pytest.fixture
+def params(project_params):
+    """The project's own params.yaml, with the sample target and a quick model."""
+    params = copy.deepcopy(project_params)
+    params["data"]["target"] = sample_data.TARGET
+    params["train"]["cv_folds"] = 3
+    params["train"]["xgboost"]["n_estimators"] = 50
+    params["train"]["random_forest"]["n_estimators"] = 50
+    return params
+
+
+def sample_frame(rows, seed):
+    """Sample rows as pandas reads them from CSV (empty cells become missing values)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=sample_data.COLUMNS)
+    writer.writeheader()
+    writer.writerows(sample_data.generate_rows(rows, seed))
+    buffer.seek(0)
+    return pd.read_csv(buffer)
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A project-like folder layout with small sample data."""
+    paths = {
+        "raw": tmp_path / "data" / "raw",
+        "holdout": tmp_path / "data" / "holdout",
+        "processed": tmp_path / "data" / "processed",
+        "models": tmp_path / "models",
+        "cv": tmp_path / "reports" / "train" / "cv_scores.json",
+        "evaluate": tmp_path / "reports" / "evaluate",
+        "sanity": tmp_path / "reports" / "sanity",
+        "baseline": tmp_path / "baseline.txt",
+    }
+    sample_data.write_csv(paths["raw"] / "batch_001.csv", sample_data.generate_rows(600, seed=1))
+    sample_data.write_csv(paths["holdout"] / "holdout.csv", sample_data.generate_rows(400, seed=2))
+    paths["baseline"].write_text("0.5\n")
+    return paths
+
+
+def run_preprocess(params, ws):
+    return preprocess.run(params, ws["raw"], ws["holdout"], ws["processed"])
+
+
+def run_train(params, ws):
+    train.run(params, ws["processed"], ws["models"], ws["cv"])
+
+
+@pytest.fixture
+def trained(params, workspace):
+    """A workspace after the preprocess and train stages."""
+    run_preprocess(params, workspace)
+    run_train(params, workspace)
+    return workspace

@@ -1,0 +1,61 @@
+import json
+
+import pytest
+
+from {{ cookiecutter.package_name }} import evaluate
+from {{ cookiecutter.package_name }}.errors import StageError
+from {{ cookiecutter.package_name }}.metrics import METRICS
+
+
+def run_evaluate(params, ws):
+    return evaluate.run(params, ws["processed"], ws["models"], ws["baseline"], ws["evaluate"])
+
+
+def test_writes_every_metric_and_the_plots(params, trained, capsys):
+    assert run_evaluate(params, trained) is True
+    metrics = json.loads((trained["evaluate"] / "metrics.json").read_text())
+    assert set(METRICS) <= set(metrics)
+    plots = trained["evaluate"] / "plots" / "sklearn"
+    assert sorted(p.name for p in plots.iterdir()) == ["confusion_matrix.json", "precision_recall.json", "roc.json"]
+    assert "roc_auc" in capsys.readouterr().out
+
+
+def test_gate_fails_after_writing_metrics_with_one_clear_line(params, trained, capsys):
+    trained["baseline"].write_text("0.99\n")
+    assert run_evaluate(params, trained) is False
+    assert (trained["evaluate"] / "metrics.json").exists()
+    gate = json.loads((trained["evaluate"] / "gate.json").read_text())
+    assert gate["passed"] is False and gate["baseline"] == 0.99
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("roc_auc ") and line.endswith("did not beat baseline 0.9900 by 0.0010")
+
+
+@pytest.mark.parametrize(
+    "metric, value, baseline, margin, passed",
+    [
+        ("roc_auc", 0.80, 0.70, 0.001, True),
+        ("roc_auc", 0.70, 0.70, 0.0, False),  # equal is no improvement
+        ("roc_auc", 0.7005, 0.70, 0.001, False),  # better, but not by the margin
+        ("log_loss", 0.40, 0.50, 0.001, True),  # lower is better
+        ("log_loss", 0.60, 0.50, 0.001, False),
+    ],
+)
+def test_gate_direction_and_margin(metric, value, baseline, margin, passed):
+    assert evaluate.gate(metric, value, baseline, margin)[0] is passed
+
+
+def test_log_loss_message_says_lower_is_better():
+    assert evaluate.gate("log_loss", 0.6, 0.5, 0.001)[1].endswith("(lower is better)")
+
+
+@pytest.mark.parametrize("content", ["", "abc", "nan"])
+def test_bad_baseline_is_a_clear_error(params, trained, content):
+    trained["baseline"].write_text(content)
+    with pytest.raises(StageError, match="must hold one number"):
+        run_evaluate(params, trained)
+
+
+def test_unknown_metric_is_a_clear_error(params, trained):
+    params["evaluate"]["metric"] = "vibes"
+    with pytest.raises(StageError, match="'vibes' is unknown"):
+        run_evaluate(params, trained)
