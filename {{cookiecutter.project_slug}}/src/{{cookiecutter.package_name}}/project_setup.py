@@ -74,9 +74,11 @@ def track_data(dvc):
 
 
 def has_identity(git):
+    # useConfigOnly: count only an identity from Git config or GIT_AUTHOR_* variables, never one
+    # guessed from the host name.
     return all(
-        subprocess.run([git, "config", key], capture_output=True).returncode == 0
-        for key in ("user.name", "user.email")
+        subprocess.run([git, "-c", "user.useConfigOnly=true", "var", ident], capture_output=True).returncode == 0
+        for ident in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")
     )
 
 
@@ -98,6 +100,8 @@ def main(argv=None):
     parser.add_argument("--sample-data", action="store_true", help="write the sample dataset when data/ is empty")
     parser.add_argument("--init-git", action="store_true", help="git init, dvc add the data, first commit")
     args = parser.parse_args(argv)
+    for directory in DATA_DIRS:
+        directory.mkdir(parents=True, exist_ok=True)
     try:
         if args.sample_data:
             write_sample_data()

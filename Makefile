@@ -1,0 +1,49 @@
+# The template's own tasks. Each target sets up what it needs on a fresh machine.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+DEMO_DIR := demo
+# Baked projects find dvc, cookiecutter and python in the template's environment.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export DVC_NO_ANALYTICS := 1
+
+.PHONY: help venv demo test test-fast lint clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): requirements-dev.txt {{cookiecutter.project_slug}}/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP) ## Create .venv with the pinned development dependencies
+
+demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeline end to end
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	$(MAKE) -C $(DEMO_DIR)/churn-model repro
+	$(MAKE) -C $(DEMO_DIR)/churn-model --no-print-directory metrics
+	@echo
+	@echo "Demo project: $(DEMO_DIR)/churn-model"
+	@echo "  metrics:  reports/evaluate/metrics.json   (make metrics)"
+	@echo "  plots:    make plots -> dvc_plots/index.html"
+	@echo "  sanity:   reports/sanity/summary.json and junit.xml"
+	@echo "  next:     read $(DEMO_DIR)/churn-model/README.md"
+
+test: $(STAMP) ## Run the whole test suite (bakes projects and runs their pipelines)
+	$(VENV)/bin/python -m pytest
+
+test-fast: $(STAMP) ## Run the suite without the slow end-to-end tests
+	$(VENV)/bin/python -m pytest -m "not slow"
+
+lint: $(STAMP) ## Check the template's hooks and tests with ruff (the suite lints a baked project)
+	ruff check hooks tests
+
+clean: ## Remove the environment, the demo and caches
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
