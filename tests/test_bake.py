@@ -5,6 +5,7 @@ import tomllib
 
 import pytest
 import yaml
+
 from conftest import METRICS, MODELS, bake, commit_count, run
 
 PACKAGE = "churn_model"

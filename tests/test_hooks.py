@@ -5,8 +5,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import TEMPLATE_DIR
 from cookiecutter.environment import StrictEnvironment
+
+from conftest import TEMPLATE_DIR
 
 GOOD_ANSWERS = {
     "project_name": "Churn Model", "project_slug": "churn-model", "package_name": "churn_model",

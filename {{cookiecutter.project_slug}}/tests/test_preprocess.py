@@ -2,10 +2,11 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import run_preprocess, sample_frame
 
 from {{ cookiecutter.package_name }}.config import TARGET_COLUMN
 from {{ cookiecutter.package_name }}.errors import StageError
+
+from conftest import run_preprocess, sample_frame
 
 
 def outputs(ws):

@@ -1,11 +1,12 @@
 import json
 
 import pytest
-from conftest import run_preprocess, run_train
 
 from {{ cookiecutter.package_name }} import model_store
 from {{ cookiecutter.package_name }}.errors import StageError
 from {{ cookiecutter.package_name }}.train import load_xy
+
+from conftest import run_preprocess, run_train
 
 
 @pytest.mark.parametrize("kind", model_store.MODELS)

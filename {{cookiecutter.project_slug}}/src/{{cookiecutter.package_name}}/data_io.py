@@ -21,7 +21,7 @@ def read_data_dir(directory):
         raise StageError(f"no CSV or Parquet files in {directory}: put your data there (see README)")
     frames = [read_data_file(path) for path in files]
     columns = list(frames[0].columns)
-    for path, frame in zip(files[1:], frames[1:]):
+    for path, frame in zip(files[1:], frames[1:], strict=True):
         if set(frame.columns) != set(columns):
             raise StageError(
                 f"{path} has columns {sorted(frame.columns)} but {files[0]} has {sorted(columns)}: "
