@@ -117,3 +117,29 @@ def test_quotes_in_free_text_keep_pyproject_valid(cookies):
     project = tomllib.loads((result.project_path / "pyproject.toml").read_text())["project"]
     assert project["description"] == 'A "quoted" \\ description'
     assert project["authors"] == [{"name": 'O"Brien'}]
+
+
+def local_imports(module_path):
+    """Modules of the same package that a module imports (`from . import x`, `from .x import y`)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(module_path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found |= {node.module} if node.module else {alias.name for alias in node.names}
+    return found
+
+
+def test_each_stage_depends_on_exactly_the_source_files_it_imports(cookies):
+    project = bake(cookies, init_git="no", sample_data="no").project_path
+    package = project / "src" / PACKAGE
+    stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
+    for name, stage in stages.items():
+        needed, todo = set(), [name]
+        while todo:
+            module = todo.pop()
+            if module not in needed:
+                needed.add(module)
+                todo.extend(local_imports(package / f"{module}.py"))
+        declared = {dep for dep in stage["deps"] if dep.startswith("src/")}
+        assert declared == {f"src/{PACKAGE}/{module}.py" for module in needed}, name

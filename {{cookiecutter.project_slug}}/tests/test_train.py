@@ -4,7 +4,7 @@ import pytest
 
 from {{ cookiecutter.package_name }} import model_store
 from {{ cookiecutter.package_name }}.errors import StageError
-from {{ cookiecutter.package_name }}.train import load_xy
+from {{ cookiecutter.package_name }}.data_io import load_xy
 
 from conftest import run_preprocess, run_train
 

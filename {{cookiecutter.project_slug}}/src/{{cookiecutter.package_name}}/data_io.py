@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import config
 from .errors import StageError
 
 DATA_SUFFIXES = (".csv", ".parquet")
@@ -69,3 +70,10 @@ def write_json(path, data):
 
 def read_json(path):
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def load_xy(parquet_path):
+    """Features (float32 matrix) and encoded target of a processed Parquet file."""
+    frame = pd.read_parquet(parquet_path)
+    y = frame.pop(config.TARGET_COLUMN).to_numpy()
+    return frame.to_numpy(dtype="float32"), y

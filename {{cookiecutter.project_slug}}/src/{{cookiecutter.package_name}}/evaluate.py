@@ -9,10 +9,9 @@ import numpy as np
 
 from . import config, model_store
 from .baseline import read_baseline
-from .data_io import read_json, write_json
+from .data_io import load_xy, read_json, write_json
 from .errors import StageError, exit_on_stage_error
 from .metrics import LOWER_IS_BETTER, METRICS, improvement, score_all
-from .train import load_xy
 
 
 def gate(metric, value, baseline, min_improvement):

@@ -10,9 +10,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from . import config, model_store
-from .data_io import read_json, write_atomically, write_json
+from .data_io import load_xy, read_json, write_atomically, write_json
 from .errors import exit_on_stage_error
-from .train import load_xy
 
 
 def check_predictions(proba, n_rows):

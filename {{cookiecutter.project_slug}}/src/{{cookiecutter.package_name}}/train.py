@@ -1,18 +1,11 @@
 """Stage 2: k-fold cross-validation (scores kept for the sanity stage), then fit on all data."""
 
 import numpy as np
-import pandas as pd
 
 from . import config, model_store
-from .data_io import read_json, write_json
+from .data_io import load_xy, read_json, write_json
 from .errors import StageError, exit_on_stage_error
 from .metrics import score_all
-
-
-def load_xy(parquet_path):
-    frame = pd.read_parquet(parquet_path)
-    y = frame.pop(config.TARGET_COLUMN).to_numpy()
-    return frame.to_numpy(dtype="float32"), y
 
 
 def cross_validate(kind, hyperparameters, seed, folds, X, y):
