@@ -3,8 +3,8 @@ import json
 import pytest
 
 from {{ cookiecutter.package_name }} import model_store
-from {{ cookiecutter.package_name }}.errors import StageError
 from {{ cookiecutter.package_name }}.data_io import load_xy
+from {{ cookiecutter.package_name }}.errors import StageError
 
 from conftest import run_preprocess, run_train
 
