@@ -13,7 +13,7 @@ export DVC_NO_ANALYTICS := 1
 .PHONY: help venv demo test test-fast lint clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): requirements-dev.txt {{cookiecutter.project_slug}}/requirements.txt
 	$(PYTHON) -m venv $(VENV)

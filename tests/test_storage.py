@@ -1,0 +1,242 @@
+"""S3 remotes against a real S3 API: moto in server mode on a random port (decorator mocks do not
+reach DVC's async S3 client). The server checks credentials, so wrong keys are really refused."""
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+import pytest
+from conftest import bake, run
+
+pytestmark = pytest.mark.slow
+BUCKET = "cd4ml-test-bucket"
+NO_AWS_CONFIG = {"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
+                 "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port, process):
+    deadline = time.monotonic() + 30
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        assert process.poll() is None and time.monotonic() < deadline, "moto server did not start"
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    """A moto S3 server that enforces credentials, with one IAM user allowed everything."""
+    import boto3
+
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
+    # The first 3 requests (create the user, its policy and its key) need no credentials;
+    # every later request must be signed with that key.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, process)
+        endpoint = f"http://127.0.0.1:{port}"
+        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+        iam.create_user(UserName="dvc")
+        iam.put_user_policy(UserName="dvc", PolicyName="dvc-remote", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="dvc")["AccessKey"]
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        client.create_bucket(Bucket=BUCKET)
+        yield SimpleNamespace(endpoint=endpoint, key=key["AccessKeyId"], secret=key["SecretAccessKey"],
+                              client=client)
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
+
+
+def add_credentials(project, s3):
+    """Credentials go where the README says: the git-ignored .dvc/config.local."""
+    run(f"dvc remote modify --local storage access_key_id {s3.key}", project)
+    run(f"dvc remote modify --local storage secret_access_key {s3.secret}", project)
+
+
+def s3_project(cookies, s3, prefix, **answers):
+    project = bake(cookies, s3_bucket=BUCKET, s3_prefix=prefix, s3_endpoint_url=s3.endpoint,
+                   **answers).project_path
+    add_credentials(project, s3)
+    return project
+
+
+def clone(project, tmp_path, s3, name="clone"):
+    target = tmp_path / name
+    run(f"git clone -q {project} {target}", tmp_path)
+    add_credentials(target, s3)
+    return target
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tree_digests(root, folders):
+    return {str(p.relative_to(root)): digest(p) for folder in folders for p in sorted((root / folder).rglob("*"))
+            if p.is_file()}
+
+
+def test_round_trip_restores_everything_and_the_run_cache_spares_retraining(cookies, s3, tmp_path):
+    project = s3_project(cookies, s3, "round-trip")
+    run("make repro", project)
+    run("git add -A && git commit -qm 'Train the first model'", project)
+    code, out = run("make push", project)
+    assert "pushed" in out
+    assert "in sync" in run("dvc status --cloud", project)[1]
+
+    copy = clone(project, tmp_path, s3)
+    run("make pull", copy)
+    folders = ("data/raw", "data/holdout", "data/processed", "models", "reports")
+    assert tree_digests(copy, folders) == tree_digests(project, folders)
+    assert "Running stage" not in run("dvc repro", copy)[1]
+
+    # Without dvc.lock and the cached outputs (as on a runner whose branch has a stale lock),
+    # DVC restores preprocess and train from the pulled run-cache: nothing is retrained, and the
+    # outputs and the gate's verdict are the same. (evaluate may re-run: DVC does not push the
+    # objects of `cache: false` metrics to the run-cache, and evaluate is cheap and deterministic.)
+    run("git rm -q dvc.lock && rm -rf data/processed models reports/train reports/sanity "
+        "reports/evaluate/gate.json", copy)
+    code, out = run("dvc repro", copy)
+    for stage in ("preprocess", "train"):
+        assert f"Stage '{stage}' is cached - skipping run" in out
+    assert "Running stage 'train'" not in out
+    assert tree_digests(copy, folders) == tree_digests(project, folders)
+
+
+def test_credentials_never_reach_a_tracked_file_or_git_history(cookies, s3):
+    project = s3_project(cookies, s3, "secrets")
+    run("make repro && make push", project)
+    run("git add -A && git commit -qm 'Train'", project)
+    history = run("git log --all -p", project)[1]
+    tracked = run("git grep -I -e . -- .", project)[1]
+    for secret in (s3.key, s3.secret):
+        assert secret not in history and secret not in tracked
+    assert ".dvc/config.local" not in run("git ls-files .dvc", project)[1]
+    assert s3.secret in (project / ".dvc/config.local").read_text()
+
+
+@pytest.fixture(scope="module")
+def big_project(cookies_session, s3, tmp_path_factory):
+    """A project with a 120 MB file (several multipart chunks) tracked by DVC."""
+    project = bake(cookies_session, s3_bucket=BUCKET, s3_prefix="big", s3_endpoint_url=s3.endpoint,
+                   sample_data="no").project_path
+    add_credentials(project, s3)
+    with open(project / "data/big.bin", "wb") as handle:
+        for chunk in range(120):
+            handle.write(hashlib.sha512(str(chunk).encode()).digest() * (1024 * 1024 // 64))
+    run("dvc add -q data/big.bin && git add -A && git commit -qm 'Add a big file'", project)
+    return project
+
+
+def test_a_file_larger_than_a_multipart_chunk_round_trips_intact(big_project, s3, tmp_path):
+    assert (big_project / "data/big.bin").stat().st_size == 120 * 1024 * 1024
+    run("make push", big_project)
+    copy = clone(big_project, tmp_path, s3)
+    run("make pull", copy)
+    assert digest(copy / "data/big.bin") == digest(big_project / "data/big.bin")
+
+
+def test_an_interrupted_push_completes_when_run_again(cookies, s3, tmp_path):
+    project = s3_project(cookies, s3, "interrupted", sample_data="no")
+    with open(project / "data/big.bin", "wb") as handle:
+        handle.write(os.urandom(120 * 1024 * 1024))
+    run("dvc add -q data/big.bin && git add -A && git commit -qm 'Add a big file'", project)
+    push = subprocess.Popen("make push", shell=True, cwd=project, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    assert push.poll() is None, "the push finished before it could be interrupted"
+    os.killpg(push.pid, signal.SIGKILL)
+    push.wait()
+    assert "not in sync" in run("dvc status --cloud", project, check=False)[1].lower() or \
+        "new" in run("dvc status --cloud", project, check=False)[1]
+    run("make push", project)
+    assert "in sync" in run("dvc status --cloud", project)[1]
+    copy = clone(project, tmp_path, s3)
+    run("make pull", copy)
+    assert digest(copy / "data/big.bin") == digest(project / "data/big.bin")
+
+
+@pytest.fixture
+def fault_project(cookies, s3):
+    project = s3_project(cookies, s3, "faults")
+    before = tree_digests(project, ("data",))
+    yield project
+    # Nothing lost: the data and DVC's view of it are as they were.
+    assert tree_digests(project, ("data",)) == before
+    assert "up to date" in run("dvc status data/raw.dvc data/holdout.dvc", project)[1]
+
+
+@pytest.mark.parametrize("fault, setup, env, expected", [
+    ("unreachable", "dvc remote modify --local storage endpointurl http://127.0.0.1:{closed_port}", {},
+     "storage: cannot reach http://127.0.0.1:{closed_port} for remote 'storage'"),
+    ("wrong credentials", "dvc remote modify --local storage secret_access_key wrong-secret", {},
+     "rejected the credentials for remote 'storage'"),
+    ("missing bucket", "dvc remote modify --local storage url s3://no-such-bucket/x", {},
+     "bucket 'no-such-bucket' does not exist"),
+    ("unknown profile", "dvc remote modify --local storage profile nobody", NO_AWS_CONFIG,
+     "AWS profile 'nobody' of remote 'storage' is not in your AWS config"),
+    ("no credentials", "dvc remote modify --local --unset storage access_key_id && "
+                       "dvc remote modify --local --unset storage secret_access_key", NO_AWS_CONFIG,
+     "storage: no AWS credentials for remote 'storage'"),
+])
+def test_each_fault_fails_with_one_line_naming_the_remote_and_the_fix(fault_project, fault, setup, env, expected):
+    closed_port = free_port()
+    run(setup.format(closed_port=closed_port), fault_project)
+    code, out = run("make push", fault_project, check=False, env=env)
+    assert code != 0
+    assert expected.format(closed_port=closed_port) in out
+    assert "Traceback" not in out
+
+
+def test_local_s3_server_start_is_idempotent_refuses_a_taken_port_and_stop_restores(cookies, tmp_path):
+    project = bake(cookies).project_path
+    run("dvc remote modify --local storage jobs 3", project)  # a setting of the user's own
+    port = free_port()
+    try:
+        code, out = run(f"make s3-local S3_LOCAL_PORT={port}", project)
+        assert f"started a local S3 server at http://127.0.0.1:{port}" in out
+        code, out = run(f"make s3-local S3_LOCAL_PORT={port}", project)
+        assert f"already running at http://127.0.0.1:{port}" in out
+        run("make repro && make push", project)
+        assert "in sync" in run("dvc status --cloud", project)[1]
+    finally:
+        code, out = run("make s3-local-stop", project)
+    assert "stopped the server" in out
+    local_config = (project / ".dvc/config.local").read_text()
+    assert "endpointurl" not in local_config and "local-s3-dummy" not in local_config
+    assert "jobs = 3" in local_config
+    assert "no local S3 server is running" in run("make s3-local-stop", project)[1]
+
+    taken = free_port()
+    other = subprocess.Popen([sys.executable, "-m", "http.server", str(taken), "--bind", "127.0.0.1"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(taken, other)
+        code, out = run(f"make s3-local S3_LOCAL_PORT={taken}", project, check=False)
+    finally:
+        other.terminate()
+    assert code != 0
+    assert f"port {taken} on 127.0.0.1 is in use by another program" in out

@@ -1,0 +1,102 @@
+"""`make push` / `make pull`: DVC push and pull (data, models and run-cache) with a diagnosis.
+
+DVC's own output (progress included) is shown as it is. When DVC fails, one more line names the
+remote, says what is wrong with it (no credentials, unreachable endpoint, rejected credentials,
+missing bucket) and how to fix it: DVC itself reports these as "unexpected error".
+"""
+
+import subprocess
+import sys
+from urllib.parse import urlparse
+
+DVC_COMMANDS = {
+    "push": ["dvc", "push", "--run-cache"],
+    # --allow-missing: outputs of stages that never ran (or never got pushed) are skipped, not
+    # fatal; `dvc repro` makes them. Data that is missing still shows up in `dvc status`.
+    "pull": ["dvc", "pull", "--run-cache", "--allow-missing"],
+}
+
+
+def remote_config():
+    """Name and settings of the default remote, with .dvc/config.local merged in."""
+    from dvc.config import Config
+
+    config = Config.from_cwd()
+    name = config["core"].get("remote")
+    if not name:
+        return None, {}
+    return name, dict(config["remote"].get(name, {}))
+
+
+def diagnose(name, settings):
+    """One line saying what is wrong with the remote, or None if it looks healthy."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, ProfileNotFound
+
+    if not name:
+        return "no default DVC remote: run `dvc remote add -d storage s3://<bucket>/<prefix>`"
+    url = settings.get("url", "")
+    label = f"remote '{name}' ({url})"
+    if urlparse(url).scheme != "s3":
+        return None
+    bucket = urlparse(url).netloc
+    endpoint = settings.get("endpointurl")
+    where = endpoint or "AWS S3"
+    try:
+        session = boto3.Session(
+            profile_name=settings.get("profile"),
+            aws_access_key_id=settings.get("access_key_id"),
+            aws_secret_access_key=settings.get("secret_access_key"),
+            aws_session_token=settings.get("session_token"),
+            region_name=settings.get("region"),
+        )
+    except ProfileNotFound:
+        return (f"AWS profile '{settings.get('profile')}' of {label} is not in your AWS config: "
+                f"add it (aws configure --profile ...) or remove it: `dvc remote modify --local --unset {name} profile`")
+    if session.get_credentials() is None:
+        return (f"no AWS credentials for {label}: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                f"(or AWS_PROFILE), or run `dvc remote modify --local {name} access_key_id ...` and "
+                f"`... secret_access_key ...`; for a local test server run `make s3-local`")
+    client = session.client("s3", endpoint_url=endpoint, config=Config(
+        connect_timeout=5, read_timeout=10, retries={"max_attempts": 1}))
+    try:
+        client.head_bucket(Bucket=bucket)
+    except EndpointConnectionError:
+        return (f"cannot reach {where} for {label}: check the endpoint URL "
+                f"(`dvc remote modify --local {name} endpointurl ...`) and that the server is running "
+                "(`make s3-local` starts a local one)")
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code"))
+        if code in ("404", "NoSuchBucket"):
+            return (f"bucket '{bucket}' does not exist at {where} for {label}: create it, or point "
+                    f"the remote at an existing bucket with `dvc remote modify {name} url s3://<bucket>/<prefix>`")
+        if code in ("403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"):
+            return (f"{where} rejected the credentials for {label} ({code}): check AWS_ACCESS_KEY_ID / "
+                    "AWS_SECRET_ACCESS_KEY or the keys in .dvc/config.local, and that they may list, read "
+                    f"and write s3://{bucket}")
+        return f"{where} answered {code} for {label}: {error}"
+    except BotoCoreError as error:
+        return f"cannot use {label}: {error}"
+    return None
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1 or argv[0] not in DVC_COMMANDS:
+        print(f"usage: python -m {__package__}.storage push|pull", file=sys.stderr)
+        return 2
+    code = subprocess.call(DVC_COMMANDS[argv[0]])
+    if code != 0:
+        name, settings = remote_config()
+        problem = diagnose(name, settings)
+        if problem is None:
+            problem = (f"remote '{name}' is reachable and its bucket exists, so the error above comes "
+                       "from DVC itself" + (": files missing from the remote were never pushed (run "
+                                            "`make push` where they were made)" if argv[0] == "pull" else ""))
+        print(f"storage: {problem}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
