@@ -12,6 +12,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
+
 from conftest import bake, run
 
 pytestmark = pytest.mark.slow
@@ -197,7 +198,7 @@ def fault_project(cookies, s3):
     ("missing bucket", "dvc remote modify --local storage url s3://no-such-bucket/x", {},
      "bucket 'no-such-bucket' does not exist"),
     ("unknown profile", "dvc remote modify --local storage profile nobody", NO_AWS_CONFIG,
-     "AWS profile 'nobody' of remote 'storage' is not in your AWS config"),
+     "storage: AWS profile 'nobody' of remote 'storage'"),
     ("no credentials", "dvc remote modify --local --unset storage access_key_id && "
                        "dvc remote modify --local --unset storage secret_access_key", NO_AWS_CONFIG,
      "storage: no AWS credentials for remote 'storage'"),
