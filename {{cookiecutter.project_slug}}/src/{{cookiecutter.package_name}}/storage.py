@@ -52,8 +52,8 @@ def diagnose(name, settings):
             region_name=settings.get("region"),
         )
     except ProfileNotFound:
-        return (f"AWS profile '{settings.get('profile')}' of {label} is not in your AWS config: "
-                f"add it (aws configure --profile ...) or remove it: `dvc remote modify --local --unset {name} profile`")
+        return (f"AWS profile '{settings.get('profile')}' of {label} is not in your AWS config: add it "
+                f"(aws configure --profile ...) or remove it: `dvc remote modify --local --unset {name} profile`")
     if session.get_credentials() is None:
         return (f"no AWS credentials for {label}: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
                 f"(or AWS_PROFILE), or run `dvc remote modify --local {name} access_key_id ...` and "
