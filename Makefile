@@ -5,9 +5,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 DEMO_DIR := demo
 # Baked projects find dvc, cookiecutter and python in the template's environment.
-export PATH := $(abspath $(VENV))/bin:$(PATH)
+export PATH := $(abspath $(VENV))/bin:$(abspath node_modules/.bin):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
 .PHONY: help venv demo test test-fast lint clean
@@ -23,6 +24,11 @@ $(STAMP): requirements-dev.txt {{cookiecutter.project_slug}}/requirements.txt
 
 venv: $(STAMP) ## Create .venv with the pinned development dependencies
 
+# gitlab-ci-local runs the generated .gitlab-ci.yml in the tests (needs Node and rsync).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeline end to end
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	cookiecutter --no-input --output-dir $(DEMO_DIR) .
@@ -36,10 +42,10 @@ demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeli
 	@echo "  sanity:   reports/sanity/summary.json and junit.xml"
 	@echo "  next:     read $(DEMO_DIR)/churn-model/README.md"
 
-test: $(STAMP) ## Run the whole test suite (bakes projects and runs their pipelines)
+test: $(STAMP) $(NODE_STAMP) ## Run the whole test suite (bakes projects and runs their pipelines)
 	$(VENV)/bin/python -m pytest
 
-test-fast: $(STAMP) ## Run the suite without the slow end-to-end tests
+test-fast: $(STAMP) $(NODE_STAMP) ## Run the suite without the slow end-to-end tests
 	$(VENV)/bin/python -m pytest -m "not slow"
 
 lint: $(STAMP) ## Check the template's hooks and tests with ruff (the suite lints a baked project)

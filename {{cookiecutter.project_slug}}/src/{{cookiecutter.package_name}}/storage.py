@@ -5,6 +5,7 @@ remote, says what is wrong with it (no credentials, unreachable endpoint, reject
 missing bucket) and how to fix it: DVC itself reports these as "unexpected error".
 """
 
+import os
 import subprocess
 import sys
 from urllib.parse import urlparse
@@ -55,6 +56,9 @@ def diagnose(name, settings):
         return (f"AWS profile '{settings.get('profile')}' of {label} is not in your AWS config: add it "
                 f"(aws configure --profile ...) or remove it: `dvc remote modify --local --unset {name} profile`")
     if session.get_credentials() is None:
+        if os.environ.get("GITLAB_CI"):
+            return (f"no AWS credentials for {label}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as "
+                    "masked, protected CI/CD variables (Settings > CI/CD > Variables)")
         return (f"no AWS credentials for {label}: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
                 f"(or AWS_PROFILE), or run `dvc remote modify --local {name} access_key_id ...` and "
                 f"`... secret_access_key ...`; for a local test server run `make s3-local`")
@@ -81,19 +85,37 @@ def diagnose(name, settings):
     return None
 
 
+def check():
+    """Exit non-zero with the diagnosis when the remote is unusable; used first thing in CI."""
+    name, settings = remote_config()
+    problem = diagnose(name, settings)
+    if problem:
+        print(f"storage: {problem}", file=sys.stderr)
+        return 1
+    print(f"storage: remote '{name}' ({settings.get('url')}) is reachable and its bucket exists")
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv == ["check"]:
+        return check()
     if len(argv) != 1 or argv[0] not in DVC_COMMANDS:
-        print(f"usage: python -m {__package__}.storage push|pull", file=sys.stderr)
+        print(f"usage: python -m {__package__}.storage push|pull|check", file=sys.stderr)
         return 2
-    code = subprocess.call(DVC_COMMANDS[argv[0]])
+    return run_dvc(DVC_COMMANDS[argv[0]])
+
+
+def run_dvc(command):
+    """Run a DVC transfer command as it is; if it fails, add the one-line diagnosis."""
+    code = subprocess.call(command)
     if code != 0:
         name, settings = remote_config()
         problem = diagnose(name, settings)
         if problem is None:
             problem = (f"remote '{name}' is reachable and its bucket exists, so the error above comes "
                        "from DVC itself" + (": files missing from the remote were never pushed (run "
-                                            "`make push` where they were made)" if argv[0] == "pull" else ""))
+                                            "`make push` where they were made)" if command[1] == "pull" else ""))
         print(f"storage: {problem}", file=sys.stderr)
     return code
 

@@ -1,0 +1,125 @@
+"""CI: the model report for merge requests, and posting it as one merge-request note.
+
+`write` puts reports/report.md together: the gate verdict, the sanity checks, and `dvc metrics
+diff` / `dvc params diff` against the target branch. `post` adds it to the merge request as a
+note, or updates the note it posted before, so that re-runs do not pile up notes. Posting needs a
+token with the `api` scope in GITLAB_REPORT_TOKEN (CI_JOB_TOKEN cannot write notes).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import config
+
+MARKER = "<!-- model-report -->"
+REPORT_FILE = Path("reports/report.md")
+
+
+def git(*args):
+    return subprocess.run(["git", *args], capture_output=True, text=True)
+
+
+def comparison_ref():
+    """The target branch of a merge request, else the previous commit."""
+    target = os.environ.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
+    if target:
+        # Fetched explicitly: a merge-request clone need not have the target branch.
+        git("fetch", "--quiet", "origin", f"+refs/heads/{target}:refs/remotes/origin/{target}")
+        return f"origin/{target}"
+    return "HEAD^" if git("rev-parse", "--verify", "--quiet", "HEAD^").returncode == 0 else None
+
+
+def dvc_markdown(*args):
+    result = subprocess.run(["dvc", *args, "--md"], capture_output=True, text=True)
+    if result.returncode != 0:
+        return f"_not available: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'dvc failed'}_"
+    return result.stdout.strip() or "_no differences_"
+
+
+def gate_section():
+    gate_file = config.EVALUATE_DIR / "gate.json"
+    if not gate_file.exists():
+        return "**Gate: not evaluated** (the pipeline stopped before the evaluate stage; see the job log)"
+    from .evaluate import gate
+
+    verdict = json.loads(gate_file.read_text())
+    passed, line = gate(verdict["metric"], verdict["value"], verdict["baseline"], verdict["min_improvement"])
+    return f"**Gate: {'passed' if passed else 'FAILED'}**: {line}"
+
+
+def sanity_section():
+    summary_file = config.SANITY_DIR / "summary.json"
+    if not summary_file.exists():
+        return "_sanity checks did not run_"
+    checks = json.loads(summary_file.read_text())["checks"]
+    rows = [f"| {'ok' if c['passed'] else '**FAIL**'} | `{name}` | {c['detail']} |" for name, c in checks.items()]
+    return "\n".join(["| result | check | detail |", "|---|---|---|", *rows])
+
+
+def build_report(ref):
+    commit = git("rev-parse", "--short", "HEAD").stdout.strip()
+    against = f"`{ref}`" if ref else "nothing (first commit)"
+    parts = [
+        MARKER,
+        f"## Model report for `{commit}`, compared with {against}",
+        gate_section(),
+        "### Holdout metrics",
+        dvc_markdown("metrics", "diff", ref) if ref else dvc_markdown("metrics", "show"),
+        "### Parameters",
+        dvc_markdown("params", "diff", ref) if ref else "_no earlier commit_",
+        "### Sanity checks",
+        sanity_section(),
+        "### Plots",
+        "ROC, precision-recall and confusion matrix are in the job artifacts under "
+        "`reports/evaluate/plots/`; `dvc plots diff` renders them against the target branch.",
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def write():
+    REPORT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    REPORT_FILE.write_text(build_report(comparison_ref()), encoding="utf-8")
+    print(f"report: wrote {REPORT_FILE}")
+    return 0
+
+
+def post():
+    body = REPORT_FILE.read_text(encoding="utf-8") if REPORT_FILE.exists() else build_report(comparison_ref())
+    token = os.environ.get("GITLAB_REPORT_TOKEN")
+    iid = os.environ.get("CI_MERGE_REQUEST_IID")
+    if not iid:
+        print("report: not a merge-request pipeline, so there is no merge request to post to")
+        return 0
+    if not token:
+        print("report: GITLAB_REPORT_TOKEN is not set, so the report is not posted (it is in the job "
+              "artifacts as reports/report.md); set it to a project access token with the api scope")
+        return 0
+    import gitlab
+
+    server = gitlab.Gitlab(os.environ["CI_SERVER_URL"], private_token=token)
+    merge_request = server.projects.get(os.environ["CI_PROJECT_ID"], lazy=True).mergerequests.get(iid, lazy=True)
+    for note in merge_request.notes.list(iterator=True):
+        if note.body.startswith(MARKER):
+            note.body = body
+            note.save()
+            print(f"report: updated note {note.id} on merge request !{iid}")
+            return 0
+    note = merge_request.notes.create({"body": body})
+    print(f"report: posted note {note.id} on merge request !{iid}")
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    actions = {"write": write, "post": post}
+    if len(argv) != 1 or argv[0] not in actions:
+        print(f"usage: python -m {__package__}.ci_report write|post", file=sys.stderr)
+        return 2
+    return actions[argv[0]]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
