@@ -1,9 +1,13 @@
 """Shared helpers: an isolated Git identity, the template's tools on PATH, baking and running."""
 
+import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -21,7 +25,8 @@ def isolated_environment(tmp_path_factory):
     patch = pytest.MonkeyPatch()
     patch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    patch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}")
+    node_bin = TEMPLATE_DIR / "node_modules" / ".bin"  # gitlab-ci-local, installed by `make test`
+    patch.setenv("PATH", os.pathsep.join([str(VENV_BIN), str(node_bin), os.environ["PATH"]]))
     patch.setenv("DVC_NO_ANALYTICS", "1")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "PYTHONPATH"):
         patch.delenv(name, raising=False)
@@ -53,3 +58,56 @@ def run(command, cwd, check=True, env=None):
 def commit_count(project):
     code, out = run("git rev-list --count HEAD", project, check=False)
     return int(out) if code == 0 else 0
+
+
+BUCKET = "cd4ml-test-bucket"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port, process):
+    deadline = time.monotonic() + 30
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        assert process.poll() is None and time.monotonic() < deadline, "moto server did not start"
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    """A moto S3 server that enforces credentials, with one IAM user allowed everything."""
+    import boto3
+
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
+    # The first 3 requests (create the user, its policy and its key) need no credentials;
+    # every later request must be signed with that key.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, process)
+        endpoint = f"http://127.0.0.1:{port}"
+        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+        iam.create_user(UserName="dvc")
+        iam.put_user_policy(UserName="dvc", PolicyName="dvc-remote", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        key = iam.create_access_key(UserName="dvc")["AccessKey"]
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        client.create_bucket(Bucket=BUCKET)
+        yield SimpleNamespace(endpoint=endpoint, key=key["AccessKeyId"], secret=key["SecretAccessKey"],
+                              client=client)
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()

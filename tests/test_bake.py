@@ -10,12 +10,12 @@ from conftest import METRICS, MODELS, bake, commit_count, run
 
 PACKAGE = "churn_model"
 RENDERED_FILES = {
-    ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", "Makefile", "README.md",
+    ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", ".gitlab-ci.yml", "Makefile", "README.md",
     "baseline.txt", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.in", "requirements.txt",
     *(f"src/{PACKAGE}/{module}.py" for module in (
-        "__init__", "baseline", "config", "data_io", "errors", "evaluate", "metrics", "model_store",
-        "preprocess", "project_setup", "promote", "s3_local", "sample_data", "sanity", "storage",
-        "train")),
+        "__init__", "baseline", "ci_promote", "ci_report", "config", "data_io", "data_push", "errors",
+        "evaluate", "metrics", "model_store", "preprocess", "project_setup", "promote", "s3_local",
+        "sample_data", "sanity", "storage", "train")),
     *(f"tests/{module}.py" for module in (
         "conftest", "test_evaluate", "test_preprocess", "test_promote_and_sample_data", "test_sanity",
         "test_train")),

@@ -2,73 +2,19 @@
 reach DVC's async S3 client). The server checks credentials, so wrong keys are really refused."""
 
 import hashlib
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from types import SimpleNamespace
 
 import pytest
 
-from conftest import bake, run
+from conftest import BUCKET, bake, free_port, run, wait_for_port
 
 pytestmark = pytest.mark.slow
-BUCKET = "cd4ml-test-bucket"
 NO_AWS_CONFIG = {"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
                  "AWS_EC2_METADATA_DISABLED": "true"}
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port, process):
-    deadline = time.monotonic() + 30
-    while True:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        assert process.poll() is None and time.monotonic() < deadline, "moto server did not start"
-        time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory):
-    """A moto S3 server that enforces credentials, with one IAM user allowed everything."""
-    import boto3
-
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
-    # The first 3 requests (create the user, its policy and its key) need no credentials;
-    # every later request must be signed with that key.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3"}, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, process)
-        endpoint = f"http://127.0.0.1:{port}"
-        iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
-                           aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
-        iam.create_user(UserName="dvc")
-        iam.put_user_policy(UserName="dvc", PolicyName="dvc-remote", PolicyDocument=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
-        key = iam.create_access_key(UserName="dvc")["AccessKey"]
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
-        client.create_bucket(Bucket=BUCKET)
-        yield SimpleNamespace(endpoint=endpoint, key=key["AccessKeyId"], secret=key["SecretAccessKey"],
-                              client=client)
-    finally:
-        process.terminate()
-        process.wait(10)
-        log.close()
 
 
 def add_credentials(project, s3):
@@ -241,3 +187,16 @@ def test_local_s3_server_start_is_idempotent_refuses_a_taken_port_and_stop_resto
         other.terminate()
     assert code != 0
     assert f"port {taken} on 127.0.0.1 is in use by another program" in out
+
+
+def test_a_data_push_that_cannot_reach_s3_takes_its_file_out_again(cookies):
+    project = bake(cookies, s3_endpoint_url=f"http://127.0.0.1:{free_port()}").project_path
+    run("dvc remote modify --local storage access_key_id k && dvc remote modify --local storage secret_access_key s",
+        project)
+    raw_dvc = (project / "data/raw.dvc").read_text()
+    code, out = run("make data-push", project, check=False)
+    assert code != 0
+    assert "storage: cannot reach" in out and "data/raw/batch_002.csv was taken out again" in out
+    assert not (project / "data/raw/batch_002.csv").exists()
+    assert (project / "data/raw.dvc").read_text() == raw_dvc
+    assert run("git status --porcelain", project)[1] == ""
