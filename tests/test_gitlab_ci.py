@@ -39,7 +39,7 @@ def ci(cookies_session, s3, tmp_path_factory):
 def pipeline(ci, **variables):
     variables = {"VENV": str(Path(sys.executable).parent.parent), **ci.credentials, **variables}
     flags = " ".join(f"--variable {name}={value}" for name, value in variables.items())
-    return run(f"gitlab-ci-local --force-shell-executor {flags}", ci.path, check=False)
+    return run(f'make ci-local CI_LOCAL_ARGS="{flags}"', ci.path, check=False)
 
 
 def job_results(output):
