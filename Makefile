@@ -11,7 +11,7 @@ DEMO_DIR := demo
 export PATH := $(abspath $(VENV))/bin:$(abspath node_modules/.bin):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: help venv demo test test-fast lint clean
+.PHONY: help venv demo test test-fast bench bench-full lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,8 +48,14 @@ test: $(STAMP) $(NODE_STAMP) ## Run the whole test suite (bakes projects and run
 test-fast: $(STAMP) $(NODE_STAMP) ## Run the suite without the slow end-to-end tests
 	$(VENV)/bin/python -m pytest -m "not slow"
 
+bench: $(STAMP) ## Benchmarks at 100k and 1M rows (a few minutes per size) -> docs/benchmarks.md
+	python bench/run.py --sizes 100000 1000000 --repeat 3
+
+bench-full: $(STAMP) ## Benchmarks at 100k, 1M and 5M rows (about an hour) -> docs/benchmarks.md
+	python bench/run.py --sizes 100000 1000000 5000000 --repeat 3
+
 lint: $(STAMP) ## Check the template's hooks and tests with ruff (the suite lints a baked project)
-	ruff check hooks tests
+	ruff check hooks tests bench
 
 clean: ## Remove the environment, the demo and caches
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache

@@ -1,0 +1,240 @@
+"""Benchmarks of the generated project, written to docs/benchmarks.md.
+
+Every figure is whole processes timed from outside, the median of --repeat runs with the spread
+(min-max). Workloads: bake; no-op `make repro` against a one-stage DVC project's no-op; cold
+`make repro` against a single script doing the same work; incremental re-runs; peak memory of
+each stage against the training DataFrame's in-memory size.
+
+    python bench/run.py --sizes 100000 1000000 --repeat 3
+"""
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import synthetic  # noqa: E402
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+STAGES = ("preprocess", "train", "evaluate", "sanity")
+TARGETS = {"bake": 3.0, "noop": 1.3, "cold_1M": 1.3, "cold_5M": 1.2, "evaluate_only_1M": 0.2, "memory_5M": 3.0}
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def timed(command, cwd, env=None):
+    """Wall time, exit code, output and peak RSS (MiB) of a shell command and its children."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, shell=True, text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"`{command}` exited {process.returncode}:\n{output[-3000:]}")
+    return elapsed, output, usage.ru_maxrss / 1024
+
+
+def summary(values):
+    median = statistics.median(values)
+    return median, f"{median:.2f} s ({min(values):.2f}-{max(values):.2f}, n={len(values)})"
+
+
+def bake(workdir, name):
+    out = workdir / name
+    out.mkdir()
+    return timed(f"cookiecutter --no-input --output-dir {out} {TEMPLATE_DIR}", workdir)[0], out / "churn-model"
+
+
+def dvc_floor_project(workdir):
+    """The least a no-op costs: `dvc repro` of a one-stage project with nothing to do."""
+    project = workdir / "floor"
+    project.mkdir()
+    (project / "in.txt").write_text("x\n")
+    (project / "dvc.yaml").write_text("stages:\n  copy:\n    cmd: cp in.txt out.txt\n    deps: [in.txt]\n"
+                                      "    outs: [out.txt]\n")
+    timed("git init -q && dvc init -q && dvc repro -q && git add -A && git commit -qm floor", project)
+    return project
+
+
+def use_synthetic_data(project, rows):
+    for folder in ("data/raw", "data/holdout"):
+        shutil.rmtree(project / folder)
+        (project / folder).mkdir()
+    synthetic.write_csv(project / "data/raw/train.csv", rows, seed=1)
+    synthetic.write_csv(project / "data/holdout/holdout.csv", max(rows // 10, 1000), seed=2)
+    params = (project / "params.yaml").read_text().replace("target: churned", f"target: {synthetic.TARGET}")
+    (project / "params.yaml").write_text(params)
+    timed("dvc add -q data/raw data/holdout", project)
+
+
+def ran_stages(output):
+    return [s for s in STAGES if f"Running stage '{s}'" in output]
+
+
+def training_frame_mib(project):
+    import pandas as pd
+
+    frame = pd.read_csv(next((project / "data/raw").iterdir()), engine="pyarrow")
+    return frame.memory_usage(deep=True).sum() / 2**20
+
+
+def stage_memory(project):
+    """Peak RSS of each stage, run alone with the command dvc.yaml gives it."""
+    import yaml
+
+    stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
+    return {name: timed(stage["cmd"], project)[2] for name, stage in stages.items()}
+
+
+def set_param(project, old, new):
+    path = project / "params.yaml"
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def bench_size(workdir, rows, repeat):
+    log(f"{rows} rows: baking and generating data")
+    project = bake(workdir, f"size-{rows}")[1]
+    use_synthetic_data(project, rows)
+    result = {"rows": rows, "frame_mib": training_frame_mib(project)}
+    cold, script, script_no_cv, evaluate_only, train_only = [], [], [], [], []
+    for i in range(repeat):
+        log(f"{rows} rows: run {i + 1}/{repeat}")
+        cold.append(timed("make repro", project)[0])
+        script.append(timed(f"python {Path(__file__).parent / 'single_script.py'} {project}", project)[0])
+        script_no_cv.append(timed(f"python {Path(__file__).parent / 'single_script.py'} {project} --no-cv",
+                                  project)[0])
+        set_param(project, "min_improvement: 0.001", "min_improvement: 0.0005")
+        elapsed, output, _ = timed("make repro", project)
+        evaluate_only.append(elapsed)
+        result["evaluate_only_ran"] = ran_stages(output)
+        set_param(project, "    learning_rate: 0.05", "    learning_rate: 0.06")
+        elapsed, output, _ = timed("make repro", project)
+        train_only.append(elapsed)
+        result["train_only_ran"] = ran_stages(output)
+        set_param(project, "min_improvement: 0.0005", "min_improvement: 0.001")
+        set_param(project, "    learning_rate: 0.06", "    learning_rate: 0.05")
+        timed("rm -rf data/processed models reports .dvc/cache/runs dvc.lock", project)
+    result.update(cold=cold, script=script, script_no_cv=script_no_cv, evaluate_only=evaluate_only,
+                  train_only=train_only)
+    log(f"{rows} rows: peak memory per stage")
+    timed("make repro", project)
+    result["memory"] = stage_memory(project)
+    return result
+
+
+def machine():
+    memory = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+    versions = ", ".join(f"{name} {importlib.metadata.version(name)}"
+                         for name in ("dvc", "dvclive", "xgboost-cpu", "scikit-learn", "pandas", "pyarrow", "numpy"))
+    gib = int(re.findall(r"\d+", memory)[0]) / 2**20
+    return (f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), {gib:.0f} GiB memory, "
+            f"Python {platform.python_version()} on {platform.system()}; {versions}")
+
+
+def verdict(value, target):
+    return f"{value:.2f} (target <= {target}: {'met' if value <= target else 'MISSED'})"
+
+
+def write_report(path, bake_times, noop, floor, sizes, repeat):
+    bake_median, bake_text = summary(bake_times)
+    noop_median, noop_text = summary(noop)
+    floor_median, floor_text = summary(floor)
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated by `bench/run.py` on {time.strftime('%Y-%m-%d')}. Machine: {machine()}.",
+        "",
+        f"Every time is the median of the runs, with min-max and the number of runs (`--repeat {repeat}`).",
+        "Whole processes, timed from outside. The single script (`bench/single_script.py`) does the "
+        "pipeline's work in one process with the same reader, preprocessing, model, hyperparameters, "
+        "5-fold cross-validation and holdout metrics; \"script without CV\" is a minimal train.py for reference.",
+        "",
+        "## Fixed costs",
+        "",
+        "| workload | time | ratio | target |",
+        "|---|---|---|---|",
+        f"| bake (hooks, sample data, git init, dvc add, first commit) | {bake_text} | | "
+        f"{verdict(bake_median, TARGETS['bake'])} s |",
+        f"| no-op `make repro` (4 stages) | {noop_text} | {noop_median / floor_median:.2f} x floor | "
+        f"{verdict(noop_median / floor_median, TARGETS['noop'])} |",
+        f"| floor: no-op `dvc repro`, one-stage project | {floor_text} | 1.00 | |",
+        "",
+        "## Cold runs and re-runs (synthetic data, 30 columns)",
+        "",
+        "| rows | training frame | cold `make repro` | single script | ratio | script without CV | "
+        "only `evaluate` param changed | only `train` param changed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sizes:
+        cold, _ = summary(r["cold"])
+        script, _ = summary(r["script"])
+        evaluate_only, _ = summary(r["evaluate_only"])
+        train_only, _ = summary(r["train_only"])
+        lines.append(
+            f"| {r['rows']:,} | {r['frame_mib']:.0f} MiB | {summary(r['cold'])[1]} | {summary(r['script'])[1]} | "
+            f"**{cold / script:.2f}** | {summary(r['script_no_cv'])[1]} | {summary(r['evaluate_only'])[1]}, "
+            f"{evaluate_only / cold:.2f} x cold, ran: {', '.join(r['evaluate_only_ran'])} | "
+            f"{summary(r['train_only'])[1]}, {train_only / cold:.2f} x cold, ran: {', '.join(r['train_only_ran'])} |")
+    lines += ["", "## Peak memory per stage", "",
+              "| rows | training frame | " + " | ".join(STAGES) + " | worst / frame |",
+              "|---|---|" + "---|" * len(STAGES) + "---|"]
+    for r in sizes:
+        worst = max(r["memory"].values())
+        lines.append(f"| {r['rows']:,} | {r['frame_mib']:.0f} MiB | "
+                     + " | ".join(f"{r['memory'][s]:.0f} MiB" for s in STAGES)
+                     + f" | {worst / r['frame_mib']:.2f} |")
+    lines += ["", "## Targets", ""]
+    for r in sizes:
+        cold = summary(r["cold"])[0]
+        if r["rows"] == 1_000_000:
+            lines.append(f"- cold / script at 1M rows: {verdict(cold / summary(r['script'])[0], TARGETS['cold_1M'])}")
+            lines.append(f"- `evaluate`-only change at 1M rows: "
+                         f"{verdict(summary(r['evaluate_only'])[0] / cold, TARGETS['evaluate_only_1M'])} x cold")
+        if r["rows"] == 5_000_000:
+            lines.append(f"- cold / script at 5M rows: {verdict(cold / summary(r['script'])[0], TARGETS['cold_5M'])}")
+            lines.append(f"- peak memory / training frame at 5M rows: "
+                         f"{verdict(max(r['memory'].values()) / r['frame_mib'], TARGETS['memory_5M'])}")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("\n".join(lines) + "\n")
+    log(f"wrote {path}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--output", default=str(TEMPLATE_DIR / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    os.environ["DVC_NO_ANALYTICS"] = "1"
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        workdir = Path(tmp)
+        log("bake")
+        bake_times = [bake(workdir, f"bake-{i}")[0] for i in range(args.repeat)]
+        project = workdir / "bake-0" / "churn-model"
+        timed("make repro", project)
+        log("no-op runs")
+        noop_runs = 2 * args.repeat + 1  # quick runs: more of them for a steadier median
+        noop = [timed("make repro", project)[0] for _ in range(noop_runs)]
+        floor_project = dvc_floor_project(workdir)
+        floor = [timed("dvc repro", floor_project)[0] for _ in range(noop_runs)]
+        sizes = [bench_size(workdir, rows, args.repeat) for rows in args.sizes]
+        write_report(args.output, bake_times, noop, floor, sizes, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""The benchmark harness stays runnable: one run at a tiny size (no timing is asserted)."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import TEMPLATE_DIR
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
+    report = tmp_path / "benchmarks.md"
+    subprocess.run([sys.executable, str(TEMPLATE_DIR / "bench" / "run.py"), "--sizes", "3000", "--repeat", "1",
+                    "--output", str(report)], check=True, capture_output=True, text=True)
+    text = report.read_text()
+    for heading in ("## Fixed costs", "## Cold runs and re-runs", "## Peak memory per stage"):
+        assert heading in text
+    row = next(line for line in text.splitlines() if line.startswith("| 3,000 |") and "cold" in line)
+    assert "ran: evaluate |" in row  # an evaluate parameter re-runs evaluate alone
+    assert "ran: train, evaluate, sanity |" in row
+    assert re.search(r"\| no-op `make repro` \(4 stages\) \| [\d.]+ s", text)
