@@ -146,8 +146,8 @@ def machine():
             f"Python {platform.python_version()} on {platform.system()}; {versions}")
 
 
-def verdict(value, target):
-    return f"{value:.2f} (target <= {target}: {'met' if value <= target else 'MISSED'})"
+def verdict(value, target, unit=""):
+    return f"{value:.2f}{unit} (target <= {target}{unit}: {'met' if value <= target else 'MISSED'})"
 
 
 def write_report(path, bake_times, noop, floor, sizes, repeat):
@@ -169,7 +169,7 @@ def write_report(path, bake_times, noop, floor, sizes, repeat):
         "| workload | time | ratio | target |",
         "|---|---|---|---|",
         f"| bake (hooks, sample data, git init, dvc add, first commit) | {bake_text} | | "
-        f"{verdict(bake_median, TARGETS['bake'])} s |",
+        f"{verdict(bake_median, TARGETS['bake'], ' s')} |",
         f"| no-op `make repro` (4 stages) | {noop_text} | {noop_median / floor_median:.2f} x floor | "
         f"{verdict(noop_median / floor_median, TARGETS['noop'])} |",
         f"| floor: no-op `dvc repro`, one-stage project | {floor_text} | 1.00 | |",

@@ -205,3 +205,18 @@ def test_the_report_is_one_merge_request_note_updated_on_re_runs(cookies):
     finally:
         server.shutdown()
     assert FakeGitLabNotes.notes == [{"id": 1, "body": "<!-- model-report -->\nsecond run\n"}]
+
+
+def test_promotion_steps_aside_when_the_branch_moved_meanwhile(cookies, tmp_path):
+    project = bake(cookies).project_path
+    origin = tmp_path / "origin.git"
+    run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
+    run(f"git remote add origin {origin} && git push -q origin main && make repro", project)
+    pipeline_commit = run("git rev-parse HEAD", project)[1].strip()
+    # Someone else lands a commit on main while this pipeline runs.
+    run(f"git clone -q {origin} other && cd other && echo more >> README.md && git commit -qam 'Meanwhile' "
+        "&& git push -q origin main", tmp_path)
+    code, out = run("make ci-promote", project, env={"CI_COMMIT_SHA": pipeline_commit, "CI_DEFAULT_BRANCH": "main"})
+    assert "moved on" in out and "not promoting" in out
+    assert run(f"git --git-dir {origin} log --format=%s -1 main", project)[1].strip() == "Meanwhile"
+    assert run(f"git --git-dir {origin} show main:baseline.txt", project)[1].strip() == "0.5"
