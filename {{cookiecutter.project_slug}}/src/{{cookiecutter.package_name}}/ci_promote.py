@@ -11,8 +11,9 @@ import subprocess
 import sys
 
 from . import config, promote
+from .baseline import read_baseline
 from .data_io import read_json
-from .errors import StageError
+from .errors import StageError, exit_on_stage_error
 from .storage import DVC_COMMANDS, run_dvc
 
 PROMOTED_FILES = ["baseline.txt", "dvc.lock", "reports"]
@@ -40,6 +41,7 @@ def branch_moved(branch, commit):
     return head if head != commit else None
 
 
+@exit_on_stage_error
 def main():
     branch = os.environ.get("CI_DEFAULT_BRANCH", "main")
     commit = os.environ.get("CI_COMMIT_SHA") or git("rev-parse", "HEAD").stdout.strip()
@@ -54,7 +56,7 @@ def main():
     if not gate["passed"]:
         raise StageError("the gate did not pass in this pipeline: nothing to promote")
     params = config.load_params()
-    old = float(config.BASELINE_FILE.read_text())
+    old = read_baseline(config.BASELINE_FILE)
     new = promote.run(params)
     if new == old:
         print("promote: baseline.txt already holds this model's score; nothing to promote")
@@ -77,8 +79,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except StageError as error:
-        print(f"ERROR: {error}", file=sys.stderr)
-        sys.exit(1)
+    sys.exit(main())
