@@ -14,7 +14,7 @@ RENDERED_FILES = {
     "baseline.txt", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.in", "requirements.txt",
     *(f"src/{PACKAGE}/{module}.py" for module in (
         "__init__", "baseline", "ci_promote", "ci_report", "config", "data_io", "data_push", "errors",
-        "evaluate", "metrics", "model_store", "preprocess", "project_setup", "promote", "s3_local",
+        "evaluate", "git_cli", "metrics", "model_store", "preprocess", "project_setup", "promote", "s3_local",
         "sample_data", "sanity", "storage", "train")),
     *(f"tests/{module}.py" for module in (
         "conftest", "test_evaluate", "test_preprocess", "test_promote_and_sample_data", "test_sanity",

@@ -14,16 +14,10 @@ from . import config, promote
 from .baseline import read_baseline
 from .data_io import read_json
 from .errors import StageError, exit_on_stage_error
+from .git_cli import git
 from .storage import DVC_COMMANDS, run_dvc
 
 PROMOTED_FILES = ["baseline.txt", "dvc.lock", "reports"]
-
-
-def git(*args, check=True):
-    result = subprocess.run(["git", *args], capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise StageError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
-    return result
 
 
 def push_target():

@@ -13,13 +13,10 @@ import sys
 from pathlib import Path
 
 from . import config
+from .git_cli import git
 
 MARKER = "<!-- model-report -->"
 REPORT_FILE = Path("reports/report.md")
-
-
-def git(*args):
-    return subprocess.run(["git", *args], capture_output=True, text=True)
 
 
 def comparison_ref():
@@ -27,9 +24,9 @@ def comparison_ref():
     target = os.environ.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
     if target:
         # Fetched explicitly: a merge-request clone need not have the target branch.
-        git("fetch", "--quiet", "origin", f"+refs/heads/{target}:refs/remotes/origin/{target}")
+        git("fetch", "--quiet", "origin", f"+refs/heads/{target}:refs/remotes/origin/{target}", check=False)
         return f"origin/{target}"
-    return "HEAD^" if git("rev-parse", "--verify", "--quiet", "HEAD^").returncode == 0 else None
+    return "HEAD^" if git("rev-parse", "--verify", "--quiet", "HEAD^", check=False).returncode == 0 else None
 
 
 def dvc_markdown(*args):
@@ -60,7 +57,7 @@ def sanity_section():
 
 
 def build_report(ref):
-    commit = git("rev-parse", "--short", "HEAD").stdout.strip()
+    commit = git("rev-parse", "--short", "HEAD", check=False).stdout.strip()
     against = f"`{ref}`" if ref else "nothing (first commit)"
     parts = [
         MARKER,

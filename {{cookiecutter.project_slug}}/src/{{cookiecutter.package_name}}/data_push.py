@@ -16,6 +16,7 @@ from . import sample_data
 from .config import RAW_DIR
 from .data_io import DATA_SUFFIXES
 from .errors import StageError, exit_on_stage_error
+from .git_cli import git
 from .storage import run_dvc
 
 BATCH_NAME = re.compile(r"^batch_(\d+)\.csv$")
@@ -42,10 +43,6 @@ def rows_in(path):
         return sum(1 for _ in handle) - 1 if path.suffix == ".csv" else None
 
 
-def git(*args):
-    return subprocess.run(["git", *args], capture_output=True, text=True)
-
-
 @exit_on_stage_error
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
@@ -55,18 +52,18 @@ def main(argv=None):
     print(f"data-push: added {new}")
     if subprocess.call(["dvc", "add", "--quiet", str(RAW_DIR)]) != 0 or run_dvc(["dvc", "push", f"{RAW_DIR}.dvc"]):
         new.unlink()
-        git("checkout", "--", f"{RAW_DIR}.dvc")
+        git("checkout", "--", f"{RAW_DIR}.dvc", check=False)
         raise StageError(f"data push stopped before committing; {new} was taken out again")
     rows = rows_in(new)
     message = f"Data push: add {new.name}" + (f" ({rows} rows)" if rows is not None else "")
-    committed = git("commit", "--quiet", "-m", message, "--", f"{RAW_DIR}.dvc")
+    committed = git("commit", "--quiet", "-m", message, "--", f"{RAW_DIR}.dvc", check=False)
     if committed.returncode != 0:
         raise StageError(f"git commit failed: {committed.stderr.strip()}")
     print(f"data-push: committed '{message}'")
-    if git("remote", "get-url", "origin").returncode != 0:
+    if git("remote", "get-url", "origin", check=False).returncode != 0:
         print("data-push: no Git remote 'origin' yet; push the commit when you add one")
         return
-    pushed = git("push", "--quiet", "origin", "HEAD")
+    pushed = git("push", "--quiet", "origin", "HEAD", check=False)
     if pushed.returncode != 0:
         raise StageError(f"git push failed (the commit is made locally; push it again): {pushed.stderr.strip()}")
     print("data-push: pushed; the GitLab pipeline retrains and evaluates the model")
