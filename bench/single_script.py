@@ -1,11 +1,11 @@
 """The single-script baseline: the pipeline's work in one Python process, without DVC.
 
 Same files read with the same fast reader, the same preprocessing, the same model and
-hyperparameters with the same k-fold cross-validation, the same holdout metrics and the same
-prediction checks. What it leaves out is exactly what the pipeline adds: separate processes per
+hyperparameters with the same k-fold cross-validation (on the same sample), the same holdout
+metrics and the same prediction checks. What it leaves out is exactly what the pipeline adds: separate processes per
 stage, Parquet between stages, saving and loading the model, and DVC's bookkeeping.
 
-    python single_script.py <project dir> [--no-cv]
+    python single_script.py <project dir>
 """
 
 import argparse
@@ -14,10 +14,14 @@ import time
 from pathlib import Path
 
 
+def features_and_target(table):
+    y = table.column("__target__").to_numpy()
+    return table.drop_columns(["__target__"]).to_pandas().to_numpy(dtype="float32"), y
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("project", type=Path)
-    parser.add_argument("--no-cv", action="store_true", help="skip cross-validation (a minimal train.py)")
     args = parser.parse_args()
     package = next((args.project / "src").iterdir())
     sys.path.insert(0, str(package.parent))
@@ -40,17 +44,12 @@ def main():
     holdout = data_io.read_data_dir(args.project / "data/holdout")
     preprocess.validate(raw, holdout, target)
     encoding = preprocess.fit_encoding(raw, target, params["preprocess"]["max_categories"])
-    train_frame = preprocess.apply_encoding(raw, encoding)
-    holdout_frame = preprocess.apply_encoding(holdout, encoding)
+    X, y = features_and_target(preprocess.apply_encoding(raw, encoding))
+    X_hold, y_hold = features_and_target(preprocess.apply_encoding(holdout, encoding))
     del raw, holdout
-    y = train_frame.pop("__target__").to_numpy()
-    X = train_frame.to_numpy(dtype="float32")
-    y_hold = holdout_frame.pop("__target__").to_numpy()
-    X_hold = holdout_frame.to_numpy(dtype="float32")
     settings = params["train"]
     kind, seed = settings["model"], settings["seed"]
-    if not args.no_cv:
-        train.cross_validate(kind, settings[kind], seed, settings["cv_folds"], X, y)
+    train.cross_validate(kind, settings[kind], seed, settings["cv_folds"], X, y, settings.get("cv_max_rows"))
     model = model_store.build(kind, settings[kind], seed).fit(X, y)
     proba = model.predict_proba(X_hold)
     scores = metrics.score_all(y_hold, proba)

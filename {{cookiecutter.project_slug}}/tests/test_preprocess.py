@@ -25,6 +25,18 @@ def test_writes_parquet_with_encoded_target_and_no_missing_values(params, worksp
     assert encoding["classes"] == [0, 1]
 
 
+def test_rows_without_a_target_are_dropped_and_features_keep_compact_types(params, workspace):
+    frame = pd.read_csv(workspace["raw"] / "batch_001.csv")
+    frame.loc[:9, "churned"] = None
+    frame.to_csv(workspace["raw"] / "batch_001.csv", index=False)
+    run_preprocess(params, workspace)
+    train = pd.read_parquet(workspace["processed"] / "train.parquet")
+    assert len(train) == len(frame) - 10
+    assert train["tenure_months"].dtype == "float32"
+    assert train["contract=month-to-month"].dtype == "uint8"  # 0/1 columns take one byte
+    assert train["customer_age__missing"].dtype == "uint8"
+
+
 def test_encoding_is_fitted_on_training_data_only(params, workspace):
     run_preprocess(params, workspace)
     before = json.loads((workspace["processed"] / "encoding.json").read_text())

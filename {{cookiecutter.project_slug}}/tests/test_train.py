@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from {{ cookiecutter.package_name }} import model_store
+from {{ cookiecutter.package_name }} import model_store, train
 from {{ cookiecutter.package_name }}.data_io import load_xy
 from {{ cookiecutter.package_name }}.errors import StageError
 
@@ -21,6 +21,7 @@ def test_every_model_trains_and_reloads_from_a_safe_format(params, workspace, ki
     assert proba.shape == (len(y), 2)
     folds = json.loads(workspace["cv"].read_text())["folds"]
     assert len(folds) == params["train"]["cv_folds"]
+    assert json.loads(workspace["cv"].read_text())["rows"] == len(load_xy(workspace["processed"] / "train.parquet")[1])
     assert all(0.5 < fold["roc_auc"] <= 1 for fold in folds)
 
 
@@ -37,6 +38,27 @@ def test_too_few_rows_for_the_folds_is_a_clear_error(params, workspace):
     params["train"]["cv_folds"] = 10_000
     with pytest.raises(StageError, match="cv_folds is 10000"):
         run_train(params, workspace)
+
+
+def test_cross_validation_uses_a_stratified_sample_when_rows_exceed_cv_max_rows(params, workspace):
+    run_preprocess(params, workspace)
+    params["train"]["cv_max_rows"] = 300
+    run_train(params, workspace)
+    assert json.loads(workspace["cv"].read_text())["rows"] == 300
+    _, y = load_xy(workspace["processed"] / "train.parquet")
+    rows = train.cv_sample(y, 300, seed=1)
+    assert len(rows) == 300 and len(set(rows)) == 300
+    assert abs(y[rows].mean() - y.mean()) < 0.01  # class shares kept
+    assert train.cv_sample(y, None, seed=1).tolist() == list(range(len(y)))
+
+
+@pytest.mark.parametrize("value", [0, 2.5, "many", True])
+def test_bad_cv_max_rows_is_a_clear_error(params, workspace, value):
+    run_preprocess(params, workspace)
+    params["train"]["cv_max_rows"] = value
+    with pytest.raises(StageError, match=f"cv_max_rows is {value!r}"):
+        run_train(params, workspace)
+    assert not workspace["models"].exists()
 
 
 def test_unknown_model_is_a_clear_error(params, workspace):

@@ -4,6 +4,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import config
@@ -72,8 +73,24 @@ def read_json(path):
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def write_parquet(path, table):
+    """Write a pyarrow Table atomically."""
+    import pyarrow.parquet as pq
+
+    write_atomically(path, lambda tmp: pq.write_table(table, tmp))
+
+
 def load_xy(parquet_path):
-    """Features (float32 matrix) and encoded target of a processed Parquet file."""
-    frame = pd.read_parquet(parquet_path)
-    y = frame.pop(config.TARGET_COLUMN).to_numpy()
-    return frame.to_numpy(dtype="float32"), y
+    """Features as one float32 matrix, and the encoded target, from a processed Parquet file.
+
+    The matrix is filled one column at a time: reading the whole file first would hold a second
+    full copy of the data, and that copy would set the peak memory of the train stage.
+    """
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(parquet_path)
+    features = [name for name in parquet.schema_arrow.names if name != config.TARGET_COLUMN]
+    X = np.empty((parquet.metadata.num_rows, len(features)), dtype="float32")
+    for index, name in enumerate(features):
+        X[:, index] = parquet.read(columns=[name]).column(0).to_numpy()
+    return X, parquet.read(columns=[config.TARGET_COLUMN]).column(0).to_numpy()

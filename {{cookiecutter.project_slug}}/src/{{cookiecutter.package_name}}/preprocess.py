@@ -8,9 +8,10 @@ sorted training classes.
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import config
-from .data_io import read_data_dir, write_atomically, write_json
+from .data_io import read_data_dir, write_json, write_parquet
 from .errors import StageError, exit_on_stage_error
 
 
@@ -71,22 +72,30 @@ def fit_encoding(train, target, max_categories):
 
 
 def apply_encoding(frame, encoding):
-    """Return float32 features plus the encoded target; rows without a target are dropped."""
-    frame = frame[frame[encoding["target"]].notna()]
+    """Return a pyarrow Table: float32 numbers, 0/1 uint8 indicators and the encoded target.
+
+    Rows without a target are dropped. Columns are built one at a time and the indicators take
+    one byte, so the encoded data stays smaller than the frame it comes from.
+    """
+    has_target = frame[encoding["target"]].notna().to_numpy()
+    keep = slice(None) if has_target.all() else has_target  # no filtered copy of the frame when none is dropped
     columns = {}
     for column, spec in encoding["numeric"].items():
-        values = pd.to_numeric(frame[column], errors="coerce").astype("float32")
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        values = numbers.to_numpy(dtype="float32", na_value=np.nan, copy=True)[keep]
+        missing = np.isnan(values)
         if spec["missing_indicator"]:
-            columns[f"{column}__missing"] = values.isna().to_numpy(dtype="float32")
-        columns[column] = values.fillna(spec["median"]).to_numpy(dtype="float32")
+            columns[f"{column}__missing"] = missing.astype("uint8")
+        values[missing] = spec["median"]
+        columns[column] = values
     for column, categories in encoding["categorical"].items():
         # -1 for missing values and for categories the training data did not have.
-        codes = pd.Index(categories).get_indexer(frame[column].astype("string"))
+        codes = pd.Index(categories).get_indexer(frame[column].astype("string"))[keep]
         for index, category in enumerate(categories):
-            columns[f"{column}={category}"] = (codes == index).astype("float32")
+            columns[f"{column}={category}"] = (codes == index).astype("uint8")
     class_index = {label: index for index, label in enumerate(encoding["classes"])}
-    columns[config.TARGET_COLUMN] = frame[encoding["target"]].map(class_index).to_numpy(dtype="int32")
-    return pd.DataFrame(columns)
+    columns[config.TARGET_COLUMN] = frame[encoding["target"]].map(class_index).to_numpy()[keep].astype("int32")
+    return pa.table(columns)
 
 
 def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=config.PROCESSED_DIR):
@@ -95,15 +104,16 @@ def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=
     holdout = read_data_dir(holdout_dir)
     validate(train, holdout, target)
     encoding = fit_encoding(train, target, params["preprocess"]["max_categories"])
-    train_out = apply_encoding(train, encoding)
     holdout_out = apply_encoding(holdout, encoding)
-    encoding["features"] = [c for c in train_out.columns if c != config.TARGET_COLUMN]
+    train_out = apply_encoding(train, encoding)
+    del train, holdout  # the raw frames are the largest objects here; free them before writing
+    encoding["features"] = [c for c in train_out.column_names if c != config.TARGET_COLUMN]
     # Everything is computed before the first write, so a failure leaves no partial output.
-    write_atomically(out_dir / "train.parquet", lambda tmp: train_out.to_parquet(tmp, index=False))
-    write_atomically(out_dir / "holdout.parquet", lambda tmp: holdout_out.to_parquet(tmp, index=False))
+    write_parquet(out_dir / "train.parquet", train_out)
+    write_parquet(out_dir / "holdout.parquet", holdout_out)
     write_json(out_dir / "encoding.json", encoding)
     print(
-        f"preprocess: {len(train_out)} training rows, {len(holdout_out)} holdout rows, "
+        f"preprocess: {train_out.num_rows} training rows, {holdout_out.num_rows} holdout rows, "
         f"{len(encoding['features'])} features, {len(encoding['classes'])} classes"
     )
     return encoding
