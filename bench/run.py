@@ -37,11 +37,11 @@ def log(message):
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def timed(command, cwd, env=None):
+def timed(command, cwd):
     """Wall time and output of a shell command."""
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, shell=True, text=True, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+                               stderr=subprocess.STDOUT)
     output = process.stdout.read()
     process.wait()
     elapsed = time.perf_counter() - start
@@ -184,8 +184,8 @@ NOTES = """\
 - Memory of preprocess: "reading the CSV alone" is `pandas.read_csv(engine="pyarrow")` on the
   training file with nothing else in the process. pyarrow's multithreaded reader (several times
   faster than pandas' default engine) holds the raw blocks, the Arrow table and the DataFrame at
-  the same time; preprocess stays within a few percent of that floor, and reading the same data
-  from Parquet peaks about as high. Going under it means encoding straight from Arrow tables
+  the same time; from 1M rows up, preprocess stays within a few percent of that floor, and reading
+  the same data from Parquet peaks about as high. Going under it means encoding straight from Arrow tables
   without a pandas DataFrame, or a streaming reader that fixes column types from the first block.
 - Memory of train: the encoded data keeps 0/1 indicator and one-hot columns as one byte each, and
   train fills its float32 feature matrix one Parquet column at a time, so no second full copy is
