@@ -2,8 +2,9 @@
 
 Same files read with the same fast reader, the same preprocessing, the same model and
 hyperparameters with the same k-fold cross-validation (on the same sample), the same holdout
-metrics and the same prediction checks. What it leaves out is exactly what the pipeline adds: separate processes per
-stage, Parquet between stages, saving and loading the model, and DVC's bookkeeping.
+metrics and the same prediction checks. What it leaves out is exactly what the pipeline adds:
+separate processes per stage, Parquet between stages, saving and loading the model, and DVC's
+bookkeeping.
 
     python single_script.py <project dir>
 """
