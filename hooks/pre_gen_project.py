@@ -1,7 +1,9 @@
 """Reject bad answers before cookiecutter writes anything.
 
 Answers are read through ``tojson`` into raw strings, so no answer can inject Python code here.
-Every rule prints one line naming the value and how to fix it; the exit code is 1.
+Every rule prints one line naming the value and how to fix it; the exit code is 1. Choice
+variables (model, metric, sample_data, init_git) need no rule: cookiecutter itself refuses a value
+that is not one of the choices in cookiecutter.json.
 """
 
 import ipaddress
@@ -20,15 +22,9 @@ ANSWERS = {
     "s3_prefix": json.loads(r'''{{ cookiecutter.s3_prefix | tojson }}'''),
     "aws_region": json.loads(r'''{{ cookiecutter.aws_region | tojson }}'''),
     "s3_endpoint_url": json.loads(r'''{{ cookiecutter.s3_endpoint_url | tojson }}'''),
-    "model": json.loads(r'''{{ cookiecutter.model | tojson }}'''),
-    "metric": json.loads(r'''{{ cookiecutter.metric | tojson }}'''),
     "min_improvement": json.loads(r'''{{ cookiecutter.min_improvement | tojson }}'''),
-    "sample_data": json.loads(r'''{{ cookiecutter.sample_data | tojson }}'''),
-    "init_git": json.loads(r'''{{ cookiecutter.init_git | tojson }}'''),
 }
 
-MODELS = ("xgboost", "random_forest", "logistic_regression")
-METRICS = ("roc_auc", "accuracy", "f1", "average_precision", "log_loss")
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 PACKAGE = re.compile(r"^[a-z_][a-z0-9_]*$")
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -97,16 +93,6 @@ def check_s3_endpoint_url(value):
                 "'http://localhost:9000', or leave it empty for AWS")
 
 
-def check_model(value):
-    if value not in MODELS:
-        return f"model {value!r} is unknown: choose one of {', '.join(MODELS)}"
-
-
-def check_metric(value):
-    if value not in METRICS:
-        return f"metric {value!r} is unknown: choose one of {', '.join(METRICS)}"
-
-
 def check_min_improvement(value):
     try:
         number = float(value)
@@ -114,13 +100,6 @@ def check_min_improvement(value):
         number = float("nan")
     if not math.isfinite(number) or number < 0:
         return f"min_improvement {value!r} is not a non-negative number: use e.g. 0.001 or 0"
-
-
-def check_yes_no(name):
-    def check(value):
-        if value not in ("yes", "no"):
-            return f"{name} {value!r} must be 'yes' or 'no'"
-    return check
 
 
 CHECKS = {
@@ -131,11 +110,7 @@ CHECKS = {
     "s3_prefix": check_s3_prefix,
     "aws_region": check_aws_region,
     "s3_endpoint_url": check_s3_endpoint_url,
-    "model": check_model,
-    "metric": check_metric,
     "min_improvement": check_min_improvement,
-    "sample_data": check_yes_no("sample_data"),
-    "init_git": check_yes_no("init_git"),
 }
 
 

@@ -13,8 +13,10 @@ import pytest
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-MODELS = ("xgboost", "random_forest", "logistic_regression")
-METRICS = ("roc_auc", "accuracy", "f1", "average_precision", "log_loss")
+# The choice lists have one source: the template's prompts.
+CHOICES = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+MODELS = tuple(CHOICES["model"])
+METRICS = tuple(CHOICES["metric"])
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,6 +44,19 @@ def bake(cookies, **answers):
     for name, value in answers.items():  # unknown keys would be ignored silently
         assert result.context[name] == value
     return result
+
+
+def install(project):
+    """Install a baked project's package in editable mode, as its `make install` does, into the
+    test environment, which already holds the same pinned dependencies (hence --no-deps and no
+    build isolation: nothing is downloaded per bake)."""
+    run(f"{sys.executable} -m pip install --quiet --no-deps --no-build-isolation --editable .", project)
+    return project
+
+
+def baked_project(cookies, **answers):
+    """Bake and install: a project ready to run its commands."""
+    return install(bake(cookies, **answers).project_path)
 
 
 def run(command, cwd, check=True, env=None):

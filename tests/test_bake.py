@@ -1,24 +1,32 @@
 """Bake every option combination and check what comes out."""
 
+import ast
 import configparser
+import subprocess
+import sys
 import tomllib
 
 import pytest
 import yaml
 
-from conftest import METRICS, MODELS, bake, commit_count, run
+from conftest import METRICS, MODELS, TEMPLATE_DIR, bake, commit_count, install, run
 
 PACKAGE = "churn_model"
+MODULES = {
+    "": ["__init__", "cli", "config"],
+    "pipeline": ["__init__", "preprocess", "train", "evaluate", "sanity", "data_io", "gate", "metrics", "model_store"],
+    "delivery": ["__init__", "promote", "ci_promote", "ci_report", "data_push"],
+    "storage": ["__init__", "remote", "s3_local"],
+    "bake": ["__init__", "project_setup", "sample_data"],
+}
 RENDERED_FILES = {
     ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", ".gitlab-ci.yml", "Makefile", "README.md",
-    "baseline.txt", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.in", "requirements.txt",
-    *(f"src/{PACKAGE}/{module}.py" for module in (
-        "__init__", "baseline", "ci_promote", "ci_report", "config", "data_io", "data_push", "errors",
-        "evaluate", "git_cli", "metrics", "model_store", "preprocess", "project_setup", "promote", "s3_local",
-        "sample_data", "sanity", "storage", "train")),
+    "baseline.txt", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.txt", "requirements-dev.txt",
+    *(f"src/{PACKAGE}/{folder + '/' if folder else ''}{module}.py" for folder, names in MODULES.items()
+      for module in names),
     *(f"tests/{module}.py" for module in (
-        "conftest", "test_evaluate", "test_preprocess", "test_promote_and_sample_data", "test_sanity",
-        "test_train")),
+        "conftest", "test_bake_setup", "test_ci_report", "test_cli", "test_data_push", "test_evaluate", "test_gate",
+        "test_preprocess", "test_promote", "test_sanity", "test_storage", "test_train")),
 }
 SAMPLE_FILES = {"data/raw/batch_001.csv", "data/holdout/holdout.csv"}
 DVC_TRACKING_FILES = {"data/raw.dvc", "data/holdout.dvc", "data/.gitignore"}
@@ -52,18 +60,14 @@ def assert_no_jinja_left(project):
             assert "{{" not in text and "{%" not in text and "{#" not in text, relative
 
 
-@pytest.mark.parametrize("init_git", ["yes", "no"])
-@pytest.mark.parametrize("sample_data", ["yes", "no"])
 @pytest.mark.parametrize("metric", METRICS)
 @pytest.mark.parametrize("model", MODELS)
-def test_bake_matrix(cookies, model, metric, sample_data, init_git):
-    result = bake(cookies, model=model, metric=metric, sample_data=sample_data, init_git=init_git)
-    project = result.project_path
+def test_every_model_and_metric_bakes(cookies, model, metric):
+    """Without Git, DVC or data: what the model and metric change is rendered text only."""
+    project = bake(cookies, model=model, metric=metric, sample_data="no", init_git="no").project_path
     assert project.name == "churn-model"
-    assert project_files(project) == expected_files(sample_data, init_git)
-    assert (project / "data/raw").is_dir() and (project / "data/holdout").is_dir()
+    assert project_files(project) == expected_files("no", "no")
     assert_no_jinja_left(project)
-
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert params["train"]["model"] == model
     assert params["evaluate"]["metric"] == metric
@@ -73,6 +77,13 @@ def test_bake_matrix(cookies, model, metric, sample_data, init_git):
     assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"] == "churn-model"
     assert float((project / "baseline.txt").read_text()) == CHANCE[metric]
 
+
+@pytest.mark.parametrize("sample_data, init_git", [("yes", "yes"), ("yes", "no"), ("no", "yes"), ("no", "no")])
+def test_git_dvc_and_sample_data_combinations(cookies, sample_data, init_git):
+    project = bake(cookies, sample_data=sample_data, init_git=init_git).project_path
+    assert project_files(project) == expected_files(sample_data, init_git)
+    assert (project / "data/raw").is_dir() and (project / "data/holdout").is_dir()
+    assert_no_jinja_left(project)
     assert (project / ".git").is_dir() is (init_git == "yes")
     assert commit_count(project) == (1 if init_git == "yes" else 0)
     if init_git == "yes":
@@ -86,9 +97,9 @@ def test_derived_names_follow_the_project_name(cookies):
     result = bake(cookies, project_name="Fraud Détection 2")
     assert result.context["project_slug"] == "fraud-detection-2"
     assert result.context["package_name"] == "fraud_detection_2"
-    assert (result.project_path / "src/fraud_detection_2/train.py").is_file()
+    assert (result.project_path / "src/fraud_detection_2/pipeline/train.py").is_file()
     dvc_yaml = (result.project_path / "dvc.yaml").read_text()
-    assert "python -m fraud_detection_2.train" in dvc_yaml
+    assert "python -m fraud_detection_2.pipeline.train" in dvc_yaml
 
 
 def remote_section(project):
@@ -113,22 +124,22 @@ def test_remote_without_region_or_endpoint(cookies):
     assert dict(remote) == {"url": "s3://my-ml-artifacts/churn-model"}
 
 
-def test_quotes_in_free_text_keep_pyproject_valid(cookies):
-    result = bake(cookies, description='A "quoted" \\ description', author_name='O"Brien')
-    project = tomllib.loads((result.project_path / "pyproject.toml").read_text())["project"]
-    assert project["description"] == 'A "quoted" \\ description'
-    assert project["authors"] == [{"name": 'O"Brien'}]
-
-
-def local_imports(module_path):
-    """Modules of the same package that a module imports (`from . import x`, `from .x import y`)."""
-    import ast
-
+def local_imports(module_path, package_dir):
+    """Source files of the package that a module imports, through relative imports."""
     found = set()
     for node in ast.walk(ast.parse(module_path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            found |= {node.module} if node.module else {alias.name for alias in node.names}
-    return found
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = module_path.parent
+            for _ in range(node.level - 1):
+                base = base.parent
+            names = [node.module] if node.module else [alias.name for alias in node.names]
+            for name in names:
+                target = base.joinpath(*name.split("."))
+                found |= {p for p in (target.with_suffix(".py"), target / "__init__.py") if p.is_file()}
+                # `from .x import y` where y is itself a module of x
+                if node.module:
+                    found |= {p for alias in node.names if (p := target / f"{alias.name}.py").is_file()}
+    return {p for p in found if p.name != "__init__.py"}
 
 
 def test_each_stage_depends_on_exactly_the_source_files_it_imports(cookies):
@@ -136,11 +147,86 @@ def test_each_stage_depends_on_exactly_the_source_files_it_imports(cookies):
     package = project / "src" / PACKAGE
     stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
     for name, stage in stages.items():
-        needed, todo = set(), [name]
+        needed, todo = set(), [package / "pipeline" / f"{name}.py"]
         while todo:
             module = todo.pop()
             if module not in needed:
                 needed.add(module)
-                todo.extend(local_imports(package / f"{module}.py"))
+                todo.extend(local_imports(module, package))
         declared = {dep for dep in stage["deps"] if dep.startswith("src/")}
-        assert declared == {f"src/{PACKAGE}/{module}.py" for module in needed}, name
+        assert declared == {str(p.relative_to(project)) for p in needed}, name
+    # __init__ files are imported by every stage but are left out of the deps: they hold no code.
+    for init in package.rglob("__init__.py"):
+        assert [type(node) for node in ast.parse(init.read_text()).body] == [ast.Expr], init
+
+
+# Which parts of the package each part may import: imports point inward, towards the pipeline
+# and the core; the bake-time code needs nothing but the standard library and cli.
+MAY_IMPORT = {
+    "cli": set(),
+    "config": {"cli"},
+    "bake": {"bake", "cli"},
+    "pipeline": {"pipeline", "cli", "config"},
+    "storage": {"storage", "cli"},
+    "delivery": {"delivery", "pipeline", "storage", "bake", "cli", "config"},
+}
+
+
+def part_of(path, package):
+    relative = path.relative_to(package)
+    return relative.parts[0] if len(relative.parts) > 1 else relative.stem
+
+
+def test_imports_point_inward_and_bake_time_code_uses_the_standard_library_only(cookies):
+    project = bake(cookies, init_git="no", sample_data="no").project_path
+    package = project / "src" / PACKAGE
+    for module in package.rglob("*.py"):
+        part = part_of(module, package)
+        if part == "__init__":
+            continue
+        used = {part_of(p, package) for p in local_imports(module, package)}
+        assert used <= MAY_IMPORT[part] | {part}, (module.relative_to(project), used)
+    bake_time = [package / "cli.py", *(package / "bake").glob("*.py")]
+    for module in bake_time:
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            for name in names:
+                assert name.split(".")[0] in sys.stdlib_module_names, (module.name, name)
+
+
+FREE_TEXT = {
+    "description": 'Predicts "churn" \\ for the café, "quoted"; ends with a backslash \\',
+    "author_name": "O'Brien \"the data\" Team \\",
+    "project_name": 'Churn "Model" Zoë',
+}
+
+
+def test_free_text_answers_bake_install_and_run(cookies):
+    """Quotes, backslashes, a trailing backslash and non-ASCII text in every free-text answer."""
+    result = bake(cookies, **FREE_TEXT, project_slug="churn-model", package_name="churn_model")
+    project = install(result.project_path)
+    meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert meta["description"] == FREE_TEXT["description"]
+    assert meta["authors"] == [{"name": FREE_TEXT["author_name"]}]
+    readme = (project / "README.md").read_text()
+    assert readme.startswith(f"# {FREE_TEXT['project_name']}\n") and FREE_TEXT["description"] in readme
+    installed = subprocess.run(
+        [sys.executable, "-c", "import importlib.metadata as m, churn_model.pipeline.train; "
+                               "print(m.metadata('churn-model')['Summary'])"],
+        cwd=project, capture_output=True, text=True, check=True)
+    assert installed.stdout.strip() == FREE_TEXT["description"]
+    code, out = run("make repro", project)
+    assert "beat baseline 0.5000" in out
+
+
+def test_jinja_braces_typed_at_the_prompt_bake_as_text(tmp_path):
+    """cookiecutter renders --no-input answers as templates (so `{{` must be typed at the prompt,
+    or written `{{ '{{' }}`); typed answers are kept as they are."""
+    answers = ["Braces", "", "", "", "Uses {{ braces }} and {% tags %}"] + [""] * 20
+    result = subprocess.run([sys.executable, "-m", "cookiecutter", "--output-dir", str(tmp_path), str(TEMPLATE_DIR),
+                             "sample_data=no", "init_git=no"], input="\n".join(answers) + "\n",
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    meta = tomllib.loads((tmp_path / "braces" / "pyproject.toml").read_text())["project"]
+    assert meta["description"] == "Uses {{ braces }} and {% tags %}"

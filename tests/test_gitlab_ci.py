@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import BUCKET, bake, run
+from conftest import BUCKET, bake, baked_project, run
 
 pytestmark = pytest.mark.slow
 PREFIX = "gitlab-ci"
@@ -25,13 +25,14 @@ PREFIX = "gitlab-ci"
 
 @pytest.fixture(scope="module")
 def ci(cookies_session, s3, tmp_path_factory):
-    project = bake(cookies_session, s3_bucket=BUCKET, s3_prefix=PREFIX, s3_endpoint_url=s3.endpoint).project_path
+    project = baked_project(cookies_session, s3_bucket=BUCKET, s3_prefix=PREFIX, s3_endpoint_url=s3.endpoint)
     origin = tmp_path_factory.mktemp("origin") / "origin.git"
     run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
     run(f"git remote add origin {origin} && git push -q origin main", project)
-    # The jobs use the test environment (VENV below); an old requirements.txt tells the jobs'
-    # `make install` that this environment is up to date.
-    os.utime(project / "requirements.txt", (0, 0))
+    # The jobs use the test environment (VENV below), where the package is installed; an old lock
+    # and pyproject.toml tell the jobs' `make install` that this environment is up to date.
+    for name in ("requirements-dev.txt", "pyproject.toml"):
+        os.utime(project / name, (0, 0))
     credentials = {"AWS_ACCESS_KEY_ID": s3.key, "AWS_SECRET_ACCESS_KEY": s3.secret}
     return SimpleNamespace(path=project, origin=origin, credentials=credentials, s3=s3)
 
@@ -191,7 +192,7 @@ class FakeGitLabNotes(BaseHTTPRequestHandler):
 
 
 def test_the_report_is_one_merge_request_note_updated_on_re_runs(cookies):
-    project = bake(cookies).project_path
+    project = baked_project(cookies)
     server = HTTPServer(("127.0.0.1", 0), FakeGitLabNotes)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = {"CI_SERVER_URL": f"http://127.0.0.1:{server.server_port}", "CI_PROJECT_ID": "1",
@@ -208,7 +209,7 @@ def test_the_report_is_one_merge_request_note_updated_on_re_runs(cookies):
 
 
 def test_promotion_steps_aside_when_the_branch_moved_meanwhile(cookies, tmp_path):
-    project = bake(cookies).project_path
+    project = baked_project(cookies)
     origin = tmp_path / "origin.git"
     run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
     run(f"git remote add origin {origin} && git push -q origin main && make repro", project)

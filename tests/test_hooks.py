@@ -52,7 +52,6 @@ def test_default_answers_pass(tmp_path):
         ("s3_endpoint_url", "http://"),
         ("min_improvement", "-0.1"), ("min_improvement", "abc"), ("min_improvement", "nan"),
         ("min_improvement", "inf"),
-        ("model", "svm"), ("metric", "mse"), ("sample_data", "maybe"), ("init_git", "y"),
     ],
 )
 def test_each_rule_rejects_with_one_line_naming_the_value(tmp_path, name, value):
@@ -116,14 +115,26 @@ def test_a_refused_bake_exits_non_zero_and_writes_nothing(tmp_path, answer, mess
     assert not list(tmp_path.rglob("PWNED"))
 
 
-@pytest.mark.parametrize("sample_data, init_git, flags", [
-    ("yes", "yes", ["--sample-data", "--init-git"]),
-    ("no", "yes", ["--init-git"]),
-    ("yes", "no", ["--sample-data"]),
-    ("no", "no", []),
+@pytest.mark.parametrize("answer", ["model=svm", "metric=mse", "sample_data=maybe", "init_git=y"])
+def test_cookiecutter_itself_refuses_a_value_that_is_not_a_choice(tmp_path, answer):
+    (tmp_path / "out").mkdir()
+    result = cookiecutter_cli(tmp_path, answer)
+    assert result.returncode != 0
+    assert f"{answer.split('=')[1]} provided for choice variable {answer.split('=')[0]}" in result.stderr
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("sample_data, init_git, under_cruft, flags", [
+    ("yes", "yes", False, ["--sample-data", "--init-git"]),
+    ("no", "yes", False, ["--init-git"]),
+    ("yes", "no", False, ["--sample-data"]),
+    ("no", "no", False, []),
+    # cruft writes .cruft.json after the hook and re-runs the hook in throw-away folders: no Git.
+    ("yes", "yes", True, ["--sample-data"]),
 ])
-def test_post_gen_hook_passes_the_answers_on(tmp_path, sample_data, init_git, flags):
-    hook = render_hook("post_gen_project", tmp_path, sample_data=sample_data, init_git=init_git)
+def test_post_gen_hook_passes_the_answers_on(tmp_path, sample_data, init_git, under_cruft, flags):
+    extra = {"_commit": "0123abcd"} if under_cruft else {}
+    hook = render_hook("post_gen_project", tmp_path, sample_data=sample_data, init_git=init_git, **extra)
     command = hook.setup_command()
-    assert command[1:3] == ["-m", "churn_model.project_setup"]
+    assert command[1:3] == ["-m", "churn_model.bake.project_setup"]
     assert command[3:] == flags

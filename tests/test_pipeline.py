@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import bake, run
+from conftest import baked_project, run
 
 pytestmark = pytest.mark.slow
 GATE_FAILURE = re.compile(r"^(\w+) (\d\.\d{4}) did not beat baseline (\d\.\d{4}) by (\d\.\d{4})$", re.M)
@@ -34,14 +34,14 @@ def junit_failures(project):
 
 
 def test_generated_unit_tests_and_lint_pass_right_after_baking(cookies):
-    project = bake(cookies).project_path
+    project = baked_project(cookies)
     code, out = run("make test", project)
     assert re.search(r"\d+ passed", out) and "failed" not in out and "skipped" not in out
     run("make lint", project)
 
 
 def test_repro_gate_and_promote_cycle(cookies):
-    project = bake(cookies).project_path
+    project = baked_project(cookies)
     code, out = run("make repro", project)
     assert "roc_auc" in out and "beat baseline 0.5000" in out
     metrics = metrics_show(project)
@@ -90,7 +90,7 @@ def test_repro_gate_and_promote_cycle(cookies):
 
 
 def test_a_broken_model_fails_sanity_and_the_junit_report_names_the_check(cookies):
-    project = bake(cookies).project_path
+    project = baked_project(cookies)
     # Weighting the positive class 50x pushes every probability towards "churned".
     set_params(project, lambda p: p["train"]["xgboost"].update(scale_pos_weight=50))
     code, out = run("make repro", project, check=False)
@@ -104,7 +104,7 @@ def test_a_broken_model_fails_sanity_and_the_junit_report_names_the_check(cookie
     ("random_forest", "average_precision"),
 ])
 def test_every_model_and_metric_runs_and_passes_the_first_gate(cookies, model, metric):
-    project = bake(cookies, model=model, metric=metric).project_path
+    project = baked_project(cookies, model=model, metric=metric)
     run("make repro", project)
     assert metric in metrics_show(project)
     gate = json.loads((project / "reports/evaluate/gate.json").read_text())
@@ -129,7 +129,7 @@ def multiclass_frame(rows, seed):
 
 
 def test_a_different_multiclass_dataset_needs_only_data_files_and_params(cookies):
-    project = bake(cookies, sample_data="no").project_path
+    project = baked_project(cookies, sample_data="no")
     multiclass_frame(900, seed=1).to_csv(project / "data/raw/penguins.csv", index=False)
     multiclass_frame(300, seed=2).to_parquet(project / "data/holdout/penguins.parquet")
     set_params(project, lambda p: p["data"].update(target="species"))

@@ -1,14 +1,15 @@
-"""project_setup: the post-gen work, re-runnable as `make setup`, with clear advice when a tool is missing."""
+"""project_setup: the post-gen work, finished by `make install` or `make setup`, with clear advice when a
+tool is missing."""
 
 import venv
 
-from conftest import bake, commit_count, run
+from conftest import baked_project, commit_count, run
 
 
 def test_setup_is_safe_to_run_twice(cookies):
-    project = bake(cookies).project_path
+    project = baked_project(cookies)
     code, out = run("make setup", project)
-    assert "nothing new to commit" in out
+    assert "has its first commit; nothing to do" in out
     assert commit_count(project) == 1
     assert run("git status --porcelain", project)[1] == ""
 
@@ -29,12 +30,12 @@ def test_without_a_git_identity_it_explains_and_a_later_setup_commits(cookies, t
 
 
 def test_without_dvc_data_stays_out_of_git_and_it_says_what_to_run(cookies, tmp_path):
-    project = bake(cookies, init_git="no").project_path
+    project = baked_project(cookies, init_git="no")
     bare = tmp_path / "python-without-dvc"
     venv.create(bare, with_pip=False)
-    code, out = run(f"{bare}/bin/python -m churn_model.project_setup --init-git", project,
+    code, out = run(f"{bare}/bin/python -m churn_model.bake.project_setup --init-git", project,
                     env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin"})
     assert code == 0
-    assert "dvc is not installed here" in out and "make install && make setup" in out
+    assert "dvc is not installed here" in out and "run `make install`" in out
     assert commit_count(project) == 0
     assert not (project / "data/raw.dvc").exists()

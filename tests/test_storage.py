@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BUCKET, bake, free_port, run, wait_for_port
+from conftest import BUCKET, baked_project, free_port, run, wait_for_port
 
 pytestmark = pytest.mark.slow
 NO_AWS_CONFIG = {"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
@@ -24,8 +24,7 @@ def add_credentials(project, s3):
 
 
 def s3_project(cookies, s3, prefix, **answers):
-    project = bake(cookies, s3_bucket=BUCKET, s3_prefix=prefix, s3_endpoint_url=s3.endpoint,
-                   **answers).project_path
+    project = baked_project(cookies, s3_bucket=BUCKET, s3_prefix=prefix, s3_endpoint_url=s3.endpoint, **answers)
     add_credentials(project, s3)
     return project
 
@@ -88,8 +87,8 @@ def test_credentials_never_reach_a_tracked_file_or_git_history(cookies, s3):
 @pytest.fixture(scope="module")
 def big_project(cookies_session, s3, tmp_path_factory):
     """A project with a 120 MB file (several multipart chunks) tracked by DVC."""
-    project = bake(cookies_session, s3_bucket=BUCKET, s3_prefix="big", s3_endpoint_url=s3.endpoint,
-                   sample_data="no").project_path
+    project = baked_project(cookies_session, s3_bucket=BUCKET, s3_prefix="big", s3_endpoint_url=s3.endpoint,
+                   sample_data="no")
     add_credentials(project, s3)
     with open(project / "data/big.bin", "wb") as handle:
         for chunk in range(120):
@@ -159,7 +158,7 @@ def test_each_fault_fails_with_one_line_naming_the_remote_and_the_fix(fault_proj
 
 
 def test_local_s3_server_start_is_idempotent_refuses_a_taken_port_and_stop_restores(cookies, tmp_path):
-    project = bake(cookies).project_path
+    project = baked_project(cookies)
     run("dvc remote modify --local storage jobs 3", project)  # a setting of the user's own
     port = free_port()
     try:
@@ -190,7 +189,7 @@ def test_local_s3_server_start_is_idempotent_refuses_a_taken_port_and_stop_resto
 
 
 def test_a_data_push_that_cannot_reach_s3_takes_its_file_out_again(cookies):
-    project = bake(cookies, s3_endpoint_url=f"http://127.0.0.1:{free_port()}").project_path
+    project = baked_project(cookies, s3_endpoint_url=f"http://127.0.0.1:{free_port()}")
     run("dvc remote modify --local storage access_key_id k && dvc remote modify --local storage secret_access_key s",
         project)
     raw_dvc = (project / "data/raw.dvc").read_text()

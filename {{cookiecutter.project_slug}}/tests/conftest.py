@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }} import config, preprocess, sample_data, train
+from {{ cookiecutter.package_name }} import config
+from {{ cookiecutter.package_name }}.bake import sample_data
+from {{ cookiecutter.package_name }}.pipeline import preprocess, train
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

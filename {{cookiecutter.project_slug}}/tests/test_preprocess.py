@@ -3,8 +3,8 @@ import json
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.config import TARGET_COLUMN
-from {{ cookiecutter.package_name }}.errors import StageError
 
 from conftest import run_preprocess, sample_frame
 
@@ -99,6 +99,6 @@ def _write_raw(ws, name, content):
 )
 def test_bad_data_fails_clearly_and_writes_nothing(params, workspace, damage, message):
     damage(workspace, params)
-    with pytest.raises(StageError, match=message):
+    with pytest.raises(UserError, match=message):
         run_preprocess(params, workspace)
     assert outputs(workspace) == []

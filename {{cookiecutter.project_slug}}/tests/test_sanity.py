@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from {{ cookiecutter.package_name }} import sanity
+from {{ cookiecutter.package_name }}.pipeline import sanity
 
 
 def run_sanity(params, ws):

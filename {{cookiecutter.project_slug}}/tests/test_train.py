@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from {{ cookiecutter.package_name }} import model_store, train
-from {{ cookiecutter.package_name }}.data_io import load_xy
-from {{ cookiecutter.package_name }}.errors import StageError
+from {{ cookiecutter.package_name }}.cli import UserError
+from {{ cookiecutter.package_name }}.pipeline import model_store, train
+from {{ cookiecutter.package_name }}.pipeline.data_io import load_xy
 
 from conftest import run_preprocess, run_train
 
@@ -36,7 +36,7 @@ def test_training_is_deterministic(params, trained):
 def test_too_few_rows_for_the_folds_is_a_clear_error(params, workspace):
     run_preprocess(params, workspace)
     params["train"]["cv_folds"] = 10_000
-    with pytest.raises(StageError, match="cv_folds is 10000"):
+    with pytest.raises(UserError, match="cv_folds is 10000"):
         run_train(params, workspace)
 
 
@@ -56,7 +56,7 @@ def test_cross_validation_uses_a_stratified_sample_when_rows_exceed_cv_max_rows(
 def test_bad_cv_max_rows_is_a_clear_error(params, workspace, value):
     run_preprocess(params, workspace)
     params["train"]["cv_max_rows"] = value
-    with pytest.raises(StageError, match=f"cv_max_rows is {value!r}"):
+    with pytest.raises(UserError, match=f"cv_max_rows is {value!r}"):
         run_train(params, workspace)
     assert not workspace["models"].exists()
 
@@ -64,5 +64,5 @@ def test_bad_cv_max_rows_is_a_clear_error(params, workspace, value):
 def test_unknown_model_is_a_clear_error(params, workspace):
     run_preprocess(params, workspace)
     params["train"]["model"] = "deep_magic"
-    with pytest.raises(StageError, match="'deep_magic' is unknown"):
+    with pytest.raises(UserError, match="'deep_magic' is unknown"):
         run_train(params, workspace)

@@ -1,1 +1,1 @@
-"""{{ cookiecutter.description }}"""
+"""The project's package: the pipeline stages and the tools around them (see README.md, "Layout")."""

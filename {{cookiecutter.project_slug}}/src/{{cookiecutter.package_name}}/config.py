@@ -4,6 +4,8 @@ from pathlib import Path
 
 import yaml
 
+from .cli import UserError
+
 PARAMS_FILE = Path("params.yaml")
 RAW_DIR = Path("data/raw")
 HOLDOUT_DIR = Path("data/holdout")
@@ -11,7 +13,10 @@ PROCESSED_DIR = Path("data/processed")
 MODEL_DIR = Path("models")
 CV_SCORES_FILE = Path("reports/train/cv_scores.json")
 EVALUATE_DIR = Path("reports/evaluate")
+METRICS_FILE = EVALUATE_DIR / "metrics.json"
+GATE_FILE = EVALUATE_DIR / "gate.json"
 SANITY_DIR = Path("reports/sanity")
+REPORT_FILE = Path("reports/report.md")
 BASELINE_FILE = Path("baseline.txt")
 
 # Name of the encoded target column in the processed Parquet files; the dunders keep it apart
@@ -20,5 +25,8 @@ TARGET_COLUMN = "__target__"
 
 
 def load_params(path=PARAMS_FILE):
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path} is missing: run commands from the project's root folder")
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)

@@ -6,16 +6,15 @@ safe against races: when the branch has moved since this pipeline started, nothi
 (the newer commit's pipeline decides), so no commit is lost and the baseline never goes back.
 """
 
+import argparse
 import os
-import subprocess
 import sys
 
-from . import config, promote
-from .baseline import read_baseline
-from .data_io import read_json
-from .errors import StageError, exit_on_stage_error
-from .git_cli import git
-from .storage import DVC_COMMANDS, run_dvc
+from .. import config
+from ..cli import UserError, command, dvc, git
+from ..pipeline import gate
+from ..storage import remote
+from .promote import accept
 
 PROMOTED_FILES = ["baseline.txt", "dvc.lock", "reports"]
 
@@ -35,29 +34,23 @@ def branch_moved(branch, commit):
     return head if head != commit else None
 
 
-@exit_on_stage_error
-def main():
-    branch = os.environ.get("CI_DEFAULT_BRANCH", "main")
-    commit = os.environ.get("CI_COMMIT_SHA") or git("rev-parse", "HEAD").stdout.strip()
+def promote(branch, commit):
     if moved_to := branch_moved(branch, commit):
         print(f"promote: {branch} moved on to {moved_to[:8]} since this pipeline started; not promoting, "
               "the pipeline of the newer commit decides")
-        return 0
+        return
     # In a fresh job this restores the outputs from the run-cache the repro job pushed.
-    if subprocess.call(["dvc", "repro", "--pull", "--allow-missing"]) != 0:
-        raise StageError("could not restore the pipeline outputs for promotion")
-    gate = read_json(config.EVALUATE_DIR / "gate.json")
-    if not gate["passed"]:
-        raise StageError("the gate did not pass in this pipeline: nothing to promote")
+    dvc("repro", "--pull", "--allow-missing")
+    decision = gate.read_gate()
+    if decision is None or not decision["passed"]:
+        raise UserError("the gate did not pass in this pipeline: nothing to promote")
     params = config.load_params()
-    old = read_baseline(config.BASELINE_FILE)
-    new = promote.run(params)
+    old, new = accept(params)
     if new == old:
         print("promote: baseline.txt already holds this model's score; nothing to promote")
-        return 0
-    subprocess.check_call(["dvc", "commit", "--force", "--quiet", "evaluate"])
-    if run_dvc(DVC_COMMANDS["push"]) != 0:
-        raise StageError("pushing to S3 failed, so the promotion commit was not made")
+        return
+    if remote.transfer("push") != 0:
+        raise UserError("pushing to S3 failed, so the promotion commit was not made")
     git("add", *PROMOTED_FILES)
     metric = params["evaluate"]["metric"]
     message = f"Promote model: {metric} {new:.4f} (was {old:.4f}) [skip ci]"
@@ -66,10 +59,17 @@ def main():
     if pushed.returncode != 0:
         if moved_to := branch_moved(branch, commit):
             print(f"promote: {branch} moved on to {moved_to[:8]} during promotion; not promoting")
-            return 0
-        raise StageError("git push of the promotion commit failed: check GITLAB_PUSH_TOKEN (write_repository)")
+            return
+        raise UserError("git push of the promotion commit failed: check GITLAB_PUSH_TOKEN (write_repository)")
     print(f"promote: pushed '{message}' to {branch}")
-    return 0
+
+
+@command
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    branch = os.environ.get("CI_DEFAULT_BRANCH", "main")
+    commit = os.environ.get("CI_COMMIT_SHA") or git("rev-parse", "HEAD").stdout.strip()
+    promote(branch, commit)
 
 
 if __name__ == "__main__":

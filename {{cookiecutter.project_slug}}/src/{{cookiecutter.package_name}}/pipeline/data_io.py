@@ -1,14 +1,15 @@
-"""Read every CSV/Parquet file of a data folder; write outputs atomically."""
+"""Read every CSV/Parquet file of a data folder; write outputs atomically.
+
+pandas, numpy and pyarrow are imported where they are used: the delivery steps read and write
+JSON through this module without paying for them.
+"""
 
 import json
 import os
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from . import config
-from .errors import StageError
+from .. import config
+from ..cli import UserError
 
 DATA_SUFFIXES = (".csv", ".parquet")
 
@@ -17,26 +18,30 @@ def read_data_dir(directory):
     """Concatenate every CSV or Parquet file in ``directory`` (sorted by name)."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise StageError(f"{directory} does not exist: put CSV or Parquet files there (see README)")
+        raise UserError(f"{directory} does not exist: put CSV or Parquet files there (see README)")
     files = sorted(p for p in directory.iterdir() if p.suffix.lower() in DATA_SUFFIXES)
     if not files:
-        raise StageError(f"no CSV or Parquet files in {directory}: put your data there (see README)")
+        raise UserError(f"no CSV or Parquet files in {directory}: put your data there (see README)")
     frames = [read_data_file(path) for path in files]
     columns = list(frames[0].columns)
     for path, frame in zip(files[1:], frames[1:], strict=True):
         if set(frame.columns) != set(columns):
-            raise StageError(
+            raise UserError(
                 f"{path} has columns {sorted(frame.columns)} but {files[0]} has {sorted(columns)}: "
                 f"every file in {directory} needs the same columns"
             )
     if len(frames) == 1:
         return frames[0]
+    import pandas as pd
+
     return pd.concat([frame[columns] for frame in frames], ignore_index=True)
 
 
 def read_data_file(path):
+    import pandas as pd
+
     if path.stat().st_size == 0:
-        raise StageError(f"{path} is empty: remove it or fill it with data")
+        raise UserError(f"{path} is empty: remove it or fill it with data")
     try:
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path)
@@ -44,9 +49,9 @@ def read_data_file(path):
             # pyarrow's multithreaded CSV reader is several times faster than the default engine.
             frame = pd.read_csv(path, engine="pyarrow")
     except Exception as error:  # noqa: BLE001 - any reader failure means the same to the user
-        raise StageError(f"cannot read {path}: {error}") from error
+        raise UserError(f"cannot read {path}: {error}") from error
     if frame.empty:
-        raise StageError(f"{path} has no data rows: remove it or add rows")
+        raise UserError(f"{path} has no data rows: remove it or add rows")
     return frame
 
 
@@ -86,6 +91,7 @@ def load_xy(parquet_path):
     The matrix is filled one column at a time: reading the whole file first would hold a second
     full copy of the data, and that copy would set the peak memory of the train stage.
     """
+    import numpy as np
     import pyarrow.parquet as pq
 
     parquet = pq.ParquetFile(parquet_path)

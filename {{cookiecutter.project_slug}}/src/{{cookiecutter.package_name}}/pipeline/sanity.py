@@ -4,14 +4,16 @@ It depends on the train stage only (not on evaluate), so `dvc repro --keep-going
 when the gate fails.
 """
 
+import argparse
 import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from . import config, model_store
+from .. import config
+from ..cli import command
+from . import model_store
 from .data_io import load_xy, read_json, write_atomically, write_json
-from .errors import exit_on_stage_error
 
 
 def check_predictions(proba, n_rows):
@@ -89,13 +91,15 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     return failed
 
 
-@exit_on_stage_error
-def main():
+@command
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     failed = run(config.load_params())
     if failed:
         print(f"sanity checks failed: {', '.join(failed)}", file=sys.stderr)
-        sys.exit(1)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,46 +1,36 @@
-"""Put the project under Git and DVC: git init, dvc add the data folders, first commit.
+"""Put the project under Git and DVC: git init, dvc add the data folders, the first commit.
 
-Runs from the cookiecutter hook right after baking and again whenever you like (`make setup`):
-every step checks what is already done. Standard library only, so it works before
-`make install`. A missing tool or Git identity is reported with what to run instead.
+Runs from the cookiecutter hook right after baking, and again from `make install` (and
+`make setup`) to finish what the bake had to skip: a cookiecutter without DVC beside it cannot
+track the data, and under cruft the hook leaves Git alone (cruft writes .cruft.json after the
+hook, and re-runs the hook in throw-away folders on `cruft update`). Every step checks what is
+already done, and nothing is committed once the repository has a first commit, so running it again
+never touches your own work. Standard library only, so it runs before `make install`.
 """
 
 import argparse
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from ..cli import UserError, command, dvc_executable
 from . import sample_data
 
 DATA_DIRS = (Path("data/raw"), Path("data/holdout"))
-
-
-class SetupError(Exception):
-    pass
 
 
 def has_data(directory):
     return directory.is_dir() and any(p.suffix.lower() in (".csv", ".parquet") for p in directory.iterdir())
 
 
-def run(command, **kwargs):
+def run(command_line):
     env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, **kwargs)
+    result = subprocess.run(command_line, capture_output=True, text=True, env=env)
     if result.returncode != 0:
-        raise SetupError(f"`{' '.join(map(str, command))}` failed:\n{result.stderr.strip()}")
+        raise UserError(f"`{' '.join(map(str, command_line))}` failed:\n{result.stderr.strip()}")
     return result.stdout
-
-
-def dvc_command():
-    """The dvc executable on PATH, else the current Python's dvc module, else None."""
-    if found := shutil.which("dvc"):
-        return [found]
-    if importlib.util.find_spec("dvc") is not None:
-        return [sys.executable, "-m", "dvc"]
-    return None
 
 
 def write_sample_data():
@@ -51,6 +41,10 @@ def write_sample_data():
         print(f"project setup: wrote {sample_data.write_holdout(holdout)}")
 
 
+def has_commit(git):
+    return subprocess.run([git, "rev-parse", "--verify", "--quiet", "HEAD"], capture_output=True).returncode == 0
+
+
 def init_git(git):
     if not Path(".git").exists():
         run([git, "init", "-q"])
@@ -58,15 +52,18 @@ def init_git(git):
         print("project setup: initialised Git repository (branch main)")
 
 
-def track_data(dvc):
-    """Return True when no data file is left that Git would pick up."""
-    targets = [str(d) for d in DATA_DIRS if has_data(d)]
-    if not targets:
+def track_data():
+    """DVC-track the data folders; return True when no data file is left that Git would pick up."""
+    targets = [str(d) for d in DATA_DIRS if has_data(d) and not Path(f"{d}.dvc").exists()]
+    if not any(has_data(d) for d in DATA_DIRS):
         print("project setup: no data yet; put files in data/raw and data/holdout, then run `make setup`")
         return True
+    if not targets:
+        return True
+    dvc = dvc_executable()
     if dvc is None:
         print("project setup: dvc is not installed here, so data is not tracked yet: "
-              "run `make install && make setup` (no commit until then, to keep data out of Git)")
+              "run `make install` (no commit until then, to keep data out of Git)")
         return False
     run([*dvc, "add", "-q", *targets])
     print(f"project setup: tracking {', '.join(targets)} with DVC")
@@ -82,42 +79,42 @@ def has_identity(git):
     )
 
 
-def commit(git):
+def first_commit(git):
     if not has_identity(git):
         print('project setup: no Git identity, so no commit yet: run `git config user.name "..."` '
               'and `git config user.email "..."`, then `make setup`')
         return
     run([git, "add", "-A"])
-    if not run([git, "status", "--porcelain"]).strip():
-        print("project setup: nothing new to commit")
-        return
     run([git, "commit", "-q", "-m", "Initial commit: project skeleton with DVC-tracked data"])
     print("project setup: made the first commit")
 
 
+def set_up_git():
+    git = shutil.which("git")
+    if git is None:
+        print("project setup: git is not installed: install Git, then run `make setup`")
+        return
+    init_git(git)
+    if has_commit(git):
+        print("project setup: the repository has its first commit; nothing to do")
+        return
+    if track_data():
+        first_commit(git)
+
+
+@command
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sample-data", action="store_true", help="write the sample dataset when data/ is empty")
-    parser.add_argument("--init-git", action="store_true", help="git init, dvc add the data, first commit")
+    parser.add_argument("--init-git", action="store_true",
+                        help="git init, dvc add the data, first commit (each only when not done yet)")
     args = parser.parse_args(argv)
     for directory in DATA_DIRS:
         directory.mkdir(parents=True, exist_ok=True)
-    try:
-        if args.sample_data:
-            write_sample_data()
-        if not args.init_git:
-            return 0
-        git = shutil.which("git")
-        if git is None:
-            print("project setup: git is not installed: install Git, then run `make setup`")
-            return 0
-        init_git(git)
-        if track_data(dvc_command()):
-            commit(git)
-    except SetupError as error:
-        print(f"project setup: ERROR: {error}", file=sys.stderr)
-        return 1
-    return 0
+    if args.sample_data:
+        write_sample_data()
+    if args.init_git:
+        set_up_git()
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from ..cli import UserError
 from .data_io import read_json, write_json
-from .errors import StageError
 
 MODELS = ("xgboost", "random_forest", "logistic_regression")
 # Types skops does not trust by default but that our own random forests contain; the files come
@@ -26,7 +26,7 @@ def build(kind, hyperparameters, seed):
         from sklearn.preprocessing import StandardScaler
 
         return make_pipeline(StandardScaler(), LogisticRegression(**hyperparameters, random_state=seed))
-    raise StageError(f"train.model {kind!r} is unknown: choose one of {', '.join(MODELS)} in params.yaml")
+    raise UserError(f"train.model {kind!r} is unknown: choose one of {', '.join(MODELS)} in params.yaml")
 
 
 def save(model, kind, model_dir):
@@ -47,7 +47,7 @@ def load(model_dir):
     model_dir = Path(model_dir)
     meta_file = model_dir / "model.json"
     if not meta_file.exists():
-        raise StageError(f"no model in {model_dir}: run the train stage first (make repro)")
+        raise UserError(f"no model in {model_dir}: run the train stage first (make repro)")
     meta = read_json(meta_file)
     path = model_dir / meta["file"]
     if meta["model"] == "xgboost":

@@ -6,37 +6,40 @@ unseen or missing categories encode as all zeros. The target is encoded as 0..k-
 sorted training classes.
 """
 
+import argparse
+import sys
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import config
+from .. import config
+from ..cli import UserError, command
 from .data_io import read_data_dir, write_json, write_parquet
-from .errors import StageError, exit_on_stage_error
 
 
 def validate(train, holdout, target):
     for name, frame in (("data/raw", train), ("data/holdout", holdout)):
         if target not in frame.columns:
-            raise StageError(
+            raise UserError(
                 f"target column {target!r} is not in {name} (columns: {', '.join(map(str, frame.columns))}): "
                 "set data.target in params.yaml"
             )
     missing = sorted(set(train.columns) - set(holdout.columns))
     extra = sorted(set(holdout.columns) - set(train.columns))
     if missing or extra:
-        raise StageError(
+        raise UserError(
             f"data/holdout columns differ from data/raw: missing {missing}, unexpected {extra}; "
             "both need the same columns"
         )
     classes = train[target].dropna().unique()
     if len(classes) < 2:
-        raise StageError(
+        raise UserError(
             f"target {target!r} has {len(classes)} class(es) in data/raw: a classifier needs at least 2"
         )
     unknown = set(holdout[target].dropna().unique()) - set(classes)
     if unknown:
-        raise StageError(
+        raise UserError(
             f"data/holdout has target values never seen in data/raw: {sorted(map(str, unknown))}"
         )
 
@@ -119,10 +122,11 @@ def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=
     return encoding
 
 
-@exit_on_stage_error
-def main():
+@command
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     run(config.load_params())
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,10 +1,14 @@
 """Stage 2: k-fold cross-validation (scores kept for the sanity stage), then fit on all data."""
 
+import argparse
+import sys
+
 import numpy as np
 
-from . import config, model_store
+from .. import config
+from ..cli import UserError, command
+from . import model_store
 from .data_io import load_xy, read_json, write_json
-from .errors import StageError, exit_on_stage_error
 from .metrics import score_all
 
 
@@ -29,11 +33,11 @@ def cross_validate(kind, hyperparameters, seed, folds, X, y, max_rows=None):
     from sklearn.model_selection import StratifiedKFold
 
     if max_rows is not None and (not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 2):
-        raise StageError(f"train.cv_max_rows is {max_rows!r}: use a whole number of rows >= 2, or null for every row")
+        raise UserError(f"train.cv_max_rows is {max_rows!r}: use a whole number of rows >= 2, or null for every row")
     sample = cv_sample(y, max_rows, seed)
     smallest = int(np.bincount(y[sample]).min())
     if folds < 2 or smallest < folds:
-        raise StageError(
+        raise UserError(
             f"train.cv_folds is {folds} but the rarest class has {smallest} rows in the cross-validation: "
             "use 2 <= cv_folds <= rows of the rarest class, raise train.cv_max_rows, or add data"
         )
@@ -52,12 +56,12 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     settings = params["train"]
     kind, seed = settings["model"], settings["seed"]
     if kind not in model_store.MODELS:
-        raise StageError(f"train.model {kind!r} is unknown: choose one of {', '.join(model_store.MODELS)}")
+        raise UserError(f"train.model {kind!r} is unknown: choose one of {', '.join(model_store.MODELS)}")
     hyperparameters = settings.get(kind) or {}
     X, y = load_xy(processed_dir / "train.parquet")
     n_classes = len(read_json(processed_dir / "encoding.json")["classes"])
     if len(np.unique(y)) != n_classes:
-        raise StageError("training data lost a class during preprocessing: check data/raw")
+        raise UserError("training data lost a class during preprocessing: check data/raw")
     folds, cv_rows = cross_validate(kind, hyperparameters, seed, settings["cv_folds"], X, y,
                                     settings.get("cv_max_rows"))
     model = model_store.build(kind, hyperparameters, seed).fit(X, y)
@@ -67,10 +71,11 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     print(f"train: {kind} on {len(y)} rows; {len(folds)}-fold CV on {cv_rows} rows, mean: {summary}")
 
 
-@exit_on_stage_error
-def main():
+@command
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     run(config.load_params())
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

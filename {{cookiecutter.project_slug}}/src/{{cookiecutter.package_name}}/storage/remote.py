@@ -5,16 +5,18 @@ remote, says what is wrong with it (no credentials, unreachable endpoint, reject
 missing bucket) and how to fix it: DVC itself reports these as "unexpected error".
 """
 
+import argparse
 import os
-import subprocess
 import sys
 from urllib.parse import urlparse
 
-DVC_COMMANDS = {
-    "push": ["dvc", "push", "--run-cache"],
+from ..cli import UserError, command, dvc
+
+TRANSFER_FLAGS = {
+    "push": ["--run-cache"],
     # --allow-missing: outputs of stages that never ran (or never got pushed) are skipped, not
     # fatal; `dvc repro` makes them. Data that is missing still shows up in `dvc status`.
-    "pull": ["dvc", "pull", "--run-cache", "--allow-missing"],
+    "pull": ["--run-cache", "--allow-missing"],
 }
 
 
@@ -86,38 +88,39 @@ def diagnose(name, settings):
 
 
 def check():
-    """Exit non-zero with the diagnosis when the remote is unusable; used first thing in CI."""
+    """Raise the diagnosis when the remote is unusable; used first thing in CI."""
     name, settings = remote_config()
     problem = diagnose(name, settings)
     if problem:
-        print(f"storage: {problem}", file=sys.stderr)
-        return 1
+        raise UserError(f"storage: {problem}")
     print(f"storage: remote '{name}' ({settings.get('url')}) is reachable and its bucket exists")
-    return 0
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if argv == ["check"]:
-        return check()
-    if len(argv) != 1 or argv[0] not in DVC_COMMANDS:
-        print(f"usage: python -m {__package__}.storage push|pull|check", file=sys.stderr)
-        return 2
-    return run_dvc(DVC_COMMANDS[argv[0]])
-
-
-def run_dvc(command):
-    """Run a DVC transfer command as it is; if it fails, add the one-line diagnosis."""
-    code = subprocess.call(command)
+def transfer(action, *targets):
+    """`dvc push` or `dvc pull` (everything, or ``targets`` alone); when it fails, print the
+    one-line diagnosis after DVC's own output. Returns DVC's exit code."""
+    flags = TRANSFER_FLAGS[action] if not targets else []
+    code = dvc(action, *flags, *targets, check=False).returncode
     if code != 0:
         name, settings = remote_config()
         problem = diagnose(name, settings)
         if problem is None:
             problem = (f"remote '{name}' is reachable and its bucket exists, so the error above comes "
                        "from DVC itself" + (": files missing from the remote were never pushed (run "
-                                            "`make push` where they were made)" if command[1] == "pull" else ""))
+                                            "`make push` where they were made)" if action == "pull" else ""))
         print(f"storage: {problem}", file=sys.stderr)
     return code
+
+
+@command
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=("push", "pull", "check"),
+                        help="push or pull data, models and run-cache; check: is the remote usable?")
+    args = parser.parse_args(argv)
+    if args.action == "check":
+        return check()
+    return transfer(args.action)
 
 
 if __name__ == "__main__":

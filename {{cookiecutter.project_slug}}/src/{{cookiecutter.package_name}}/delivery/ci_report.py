@@ -6,17 +6,17 @@ note, or updates the note it posted before, so that re-runs do not pile up notes
 token with the `api` scope in GITLAB_REPORT_TOKEN (CI_JOB_TOKEN cannot write notes).
 """
 
+import argparse
 import json
 import os
-import subprocess
 import sys
-from pathlib import Path
 
-from . import config
-from .git_cli import git
+from .. import config
+from ..cli import command, dvc, git
+from ..pipeline import gate
 
 MARKER = "<!-- model-report -->"
-REPORT_FILE = Path("reports/report.md")
+REPORT_FILE = config.REPORT_FILE
 
 
 def comparison_ref():
@@ -30,21 +30,17 @@ def comparison_ref():
 
 
 def dvc_markdown(*args):
-    result = subprocess.run(["dvc", *args, "--md"], capture_output=True, text=True)
+    result = dvc(*args, "--md", check=False, capture=True)
     if result.returncode != 0:
         return f"_not available: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'dvc failed'}_"
     return result.stdout.strip() or "_no differences_"
 
 
 def gate_section():
-    gate_file = config.EVALUATE_DIR / "gate.json"
-    if not gate_file.exists():
+    decision = gate.read_gate()
+    if decision is None:
         return "**Gate: not evaluated** (the pipeline stopped before the evaluate stage; see the job log)"
-    from .evaluate import gate
-
-    verdict = json.loads(gate_file.read_text())
-    passed, line = gate(verdict["metric"], verdict["value"], verdict["baseline"], verdict["min_improvement"])
-    return f"**Gate: {'passed' if passed else 'FAILED'}**: {line}"
+    return f"**Gate: {'passed' if decision['passed'] else 'FAILED'}**: {decision['verdict']}"
 
 
 def sanity_section():
@@ -109,13 +105,12 @@ def post():
     return 0
 
 
+@command
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    actions = {"write": write, "post": post}
-    if len(argv) != 1 or argv[0] not in actions:
-        print(f"usage: python -m {__package__}.ci_report write|post", file=sys.stderr)
-        return 2
-    return actions[argv[0]]()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=("write", "post"), help="write reports/report.md, or post it")
+    args = parser.parse_args(argv)
+    return write() if args.action == "write" else post()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from sklearn import metrics as skm
 from sklearn.preprocessing import label_binarize
 
 METRICS = ("roc_auc", "accuracy", "f1", "average_precision", "log_loss")
-LOWER_IS_BETTER = frozenset({"log_loss"})
 
 
 def score_all(y_true, proba):
@@ -36,7 +35,3 @@ def score_all(y_true, proba):
     scores["log_loss"] = skm.log_loss(y_true, proba, labels=labels)
     return {name: float(scores[name]) for name in METRICS}
 
-
-def improvement(metric, value, baseline):
-    """How much ``value`` is better than ``baseline`` in the metric's direction."""
-    return baseline - value if metric in LOWER_IS_BETTER else value - baseline

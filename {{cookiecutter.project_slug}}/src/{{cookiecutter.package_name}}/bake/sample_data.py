@@ -4,14 +4,17 @@ Standard library only, so the cookiecutter hook can write it before any dependen
 Batch N always holds the same rows; the holdout set is fixed. Each batch adds training data from
 the same distribution, so pushing more batches improves the model.
 
-    python -m <package>.sample_data --batch 2      # writes data/raw/batch_002.csv
+    python -m <package>.bake.sample_data --batch 2      # writes data/raw/batch_002.csv
 """
 
 import argparse
 import csv
 import math
 import random
+import sys
 from pathlib import Path
+
+from ..cli import UserError, command
 
 BATCH_ROWS = 1000
 HOLDOUT_ROWS = 2000
@@ -81,6 +84,7 @@ def write_holdout(holdout_dir, rows=HOLDOUT_ROWS):
     return write_csv(Path(holdout_dir) / "holdout.csv", generate_rows(rows, seed=HOLDOUT_SEED))
 
 
+@command
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=1, help="batch number to write (default 1)")
@@ -89,11 +93,11 @@ def main(argv=None):
     parser.add_argument("--holdout", action="store_true", help="also write the fixed holdout set")
     args = parser.parse_args(argv)
     if args.batch < 1:
-        parser.error(f"--batch must be 1 or more, got {args.batch}")
+        raise UserError(f"--batch must be 1 or more, got {args.batch}")
     print(f"wrote {write_batch(args.raw_dir, args.batch)}")
     if args.holdout:
         print(f"wrote {write_holdout(args.holdout_dir)}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,16 +8,14 @@ new file is taken out again, so that nothing is half done.
 import argparse
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from . import sample_data
-from .config import RAW_DIR
-from .data_io import DATA_SUFFIXES
-from .errors import StageError, exit_on_stage_error
-from .git_cli import git
-from .storage import run_dvc
+from ..bake import sample_data
+from ..cli import UserError, command, dvc, git
+from ..config import RAW_DIR
+from ..pipeline.data_io import DATA_SUFFIXES
+from ..storage import remote
 
 BATCH_NAME = re.compile(r"^batch_(\d+)\.csv$")
 
@@ -30,10 +28,10 @@ def next_batch(raw_dir):
 def add_file(source, raw_dir):
     source = Path(source)
     if not source.is_file() or source.suffix.lower() not in DATA_SUFFIXES:
-        raise StageError(f"{source} is not a CSV or Parquet file: pass FILE=path/to/data.csv")
+        raise UserError(f"{source} is not a CSV or Parquet file: pass FILE=path/to/data.csv")
     target = raw_dir / source.name
     if target.exists():
-        raise StageError(f"{target} already exists: rename the new file so that both are kept")
+        raise UserError(f"{target} already exists: rename the new file so that both are kept")
     shutil.copyfile(source, target)
     return target
 
@@ -43,29 +41,30 @@ def rows_in(path):
         return sum(1 for _ in handle) - 1 if path.suffix == ".csv" else None
 
 
-@exit_on_stage_error
+@command
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--file", help="a CSV or Parquet file to add (default: the next sample batch)")
     args = parser.parse_args(argv)
     new = add_file(args.file, RAW_DIR) if args.file else sample_data.write_batch(RAW_DIR, next_batch(RAW_DIR))
     print(f"data-push: added {new}")
-    if subprocess.call(["dvc", "add", "--quiet", str(RAW_DIR)]) != 0 or run_dvc(["dvc", "push", f"{RAW_DIR}.dvc"]):
+    added = dvc("add", "--quiet", str(RAW_DIR), check=False).returncode == 0
+    if not added or remote.transfer("push", f"{RAW_DIR}.dvc") != 0:
         new.unlink()
         git("checkout", "--", f"{RAW_DIR}.dvc", check=False)
-        raise StageError(f"data push stopped before committing; {new} was taken out again")
+        raise UserError(f"data push stopped before committing; {new} was taken out again")
     rows = rows_in(new)
     message = f"Data push: add {new.name}" + (f" ({rows} rows)" if rows is not None else "")
     committed = git("commit", "--quiet", "-m", message, "--", f"{RAW_DIR}.dvc", check=False)
     if committed.returncode != 0:
-        raise StageError(f"git commit failed: {committed.stderr.strip()}")
+        raise UserError(f"git commit failed: {committed.stderr.strip()}")
     print(f"data-push: committed '{message}'")
     if git("remote", "get-url", "origin", check=False).returncode != 0:
         print("data-push: no Git remote 'origin' yet; push the commit when you add one")
-        return
+        return 0
     pushed = git("push", "--quiet", "origin", "HEAD", check=False)
     if pushed.returncode != 0:
-        raise StageError(f"git push failed (the commit is made locally; push it again): {pushed.stderr.strip()}")
+        raise UserError(f"git push failed (the commit is made locally; push it again): {pushed.stderr.strip()}")
     print("data-push: pushed; the GitLab pipeline retrains and evaluates the model")
 
 

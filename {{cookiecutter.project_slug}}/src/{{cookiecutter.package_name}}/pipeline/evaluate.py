@@ -3,28 +3,17 @@
 The gate runs after the metrics are written, so a failed gate still leaves numbers to report.
 """
 
+
+import argparse
 import sys
 
 import numpy as np
 
-from . import config, model_store
-from .baseline import read_baseline
-from .data_io import load_xy, read_json, write_json
-from .errors import StageError, exit_on_stage_error
-from .metrics import LOWER_IS_BETTER, METRICS, improvement, score_all
-
-
-def gate(metric, value, baseline, min_improvement):
-    """Return (passed, one-line verdict)."""
-    gain = improvement(metric, value, baseline)
-    passed = gain > 0 and gain >= min_improvement
-    direction = " (lower is better)" if metric in LOWER_IS_BETTER else ""
-    if passed:
-        line = (f"{metric} {value:.4f} beat baseline {baseline:.4f} by {gain:.4f} "
-                f"(required {min_improvement:.4f}){direction}")
-    else:
-        line = f"{metric} {value:.4f} did not beat baseline {baseline:.4f} by {min_improvement:.4f}{direction}"
-    return passed, line
+from .. import config
+from ..cli import UserError, command
+from . import gate, model_store
+from .data_io import load_xy, read_json
+from .metrics import METRICS, score_all
 
 
 def log_plots(live, y, proba, classes):
@@ -45,10 +34,10 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     settings = params["evaluate"]
     metric, min_improvement = settings["metric"], float(settings["min_improvement"])
     if metric not in METRICS:
-        raise StageError(f"evaluate.metric {metric!r} is unknown: choose one of {', '.join(METRICS)}")
+        raise UserError(f"evaluate.metric {metric!r} is unknown: choose one of {', '.join(METRICS)}")
     if min_improvement < 0:
-        raise StageError(f"evaluate.min_improvement is {min_improvement}: it must be >= 0")
-    baseline = read_baseline(baseline_file)
+        raise UserError(f"evaluate.min_improvement is {min_improvement}: it must be >= 0")
+    baseline = gate.read_baseline(baseline_file)
     X, y = load_xy(processed_dir / "holdout.parquet")
     classes = read_json(processed_dir / "encoding.json")["classes"]
     proba = np.asarray(model_store.load(model_dir).predict_proba(X), dtype="float64")
@@ -61,21 +50,18 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         for name, value in scores.items():
             live.log_metric(name, value, plot=False)
         log_plots(live, y, proba, classes)
-    passed, line = gate(metric, scores[metric], baseline, min_improvement)
-    write_json(out_dir / "gate.json", {
-        "metric": metric, "value": scores[metric], "baseline": baseline,
-        "min_improvement": min_improvement, "passed": passed,
-    })
+    decision = gate.write_gate(metric, scores[metric], baseline, min_improvement, out_dir / "gate.json")
     print("evaluate: " + ", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
-    print(line)
-    return passed
+    print(decision["verdict"])
+    return decision["passed"]
 
 
-@exit_on_stage_error
-def main():
-    if not run(config.load_params()):
-        sys.exit(1)
+@command
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    # Exit 1 on a failed gate, after the metrics are written, so that CI can still report them.
+    return 0 if run(config.load_params()) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

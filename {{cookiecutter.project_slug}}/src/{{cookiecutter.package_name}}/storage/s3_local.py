@@ -18,6 +18,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ..cli import UserError, command
+
 STATE_DIR = Path(".dvc/tmp/s3-local")
 STATE_FILE = STATE_DIR / "server.json"
 LOG_FILE = STATE_DIR / "server.log"
@@ -78,6 +80,10 @@ def create_bucket(url, bucket, region):
 
 
 def launch(port):
+    import importlib.util
+
+    if importlib.util.find_spec("moto") is None:
+        raise UserError("s3-local: moto is not installed here; it is a development tool: run `make install`")
     url = f"http://127.0.0.1:{port}"
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     with open(LOG_FILE, "ab") as log:
@@ -89,7 +95,7 @@ def launch(port):
     while not is_moto(url):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise SystemExit(f"s3-local: the server did not start; its log is {LOG_FILE}")
+            raise UserError(f"s3-local: the server did not start; its log is {LOG_FILE}")
         time.sleep(0.2)
     STATE_FILE.write_text(json.dumps({"pid": process.pid, "port": port, "url": url}))
     return url
@@ -98,12 +104,12 @@ def launch(port):
 def start(port):
     state = read_state()
     if state and state["port"] != port:
-        raise SystemExit(f"s3-local: already running at {state['url']}: stop it first (make s3-local-stop)")
+        raise UserError(f"s3-local: already running at {state['url']}: stop it first (make s3-local-stop)")
     if state:
         url = state["url"]
         print(f"s3-local: already running at {url}")
     elif port_in_use(port):
-        raise SystemExit(f"s3-local: port {port} on 127.0.0.1 is in use by another program: stop it, "
+        raise UserError(f"s3-local: port {port} on 127.0.0.1 is in use by another program: stop it, "
                          f"or choose another port: make s3-local S3_LOCAL_PORT={port + 1}")
     else:
         url = launch(port)
@@ -143,6 +149,7 @@ def stop():
     print(f"s3-local: remote '{name}' is back to its settings in .dvc/config")
 
 
+@command
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=("start", "stop"))
@@ -152,4 +159,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

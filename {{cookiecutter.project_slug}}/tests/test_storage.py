@@ -1,0 +1,32 @@
+"""The remote's diagnosis names the remote and the fix (the template's tests run a real S3 server)."""
+
+import pytest
+
+from {{ cookiecutter.package_name }}.storage import remote
+
+
+@pytest.fixture
+def no_aws(monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "GITLAB_CI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def test_no_default_remote(no_aws):
+    assert "no default DVC remote" in remote.diagnose(None, {})
+
+
+def test_no_credentials_says_where_to_put_them(no_aws, monkeypatch):
+    problem = remote.diagnose("storage", {"url": "s3://bucket/prefix"})
+    assert problem.startswith("no AWS credentials for remote 'storage' (s3://bucket/prefix)")
+    assert "make s3-local" in problem
+    monkeypatch.setenv("GITLAB_CI", "true")
+    assert "CI/CD variables" in remote.diagnose("storage", {"url": "s3://bucket/prefix"})
+
+
+def test_an_unreachable_endpoint_is_named(no_aws):
+    problem = remote.diagnose("storage", {"url": "s3://bucket/prefix", "endpointurl": "http://127.0.0.1:9",
+                                          "access_key_id": "k", "secret_access_key": "s"})
+    assert problem.startswith("cannot reach http://127.0.0.1:9 for remote 'storage'")
