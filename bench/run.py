@@ -56,9 +56,15 @@ def summary(values):
 
 
 def bake(workdir, name):
+    """Bake (timed), then install the package as `make install` does, into this environment,
+    which already holds the project's pinned dependencies."""
     out = workdir / name
     out.mkdir()
-    return timed(f"cookiecutter --no-input --output-dir {out} {TEMPLATE_DIR}", workdir)[0], out / "churn-model"
+    seconds = timed(f"cookiecutter --no-input --output-dir {out} {TEMPLATE_DIR}", workdir)[0]
+    project = out / "churn-model"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--editable", "."], cwd=project, check=True)
+    return seconds, project
 
 
 def dvc_floor_project(workdir):

@@ -1,7 +1,7 @@
 """The generated .gitlab-ci.yml: GitLab's schema, then real runs with gitlab-ci-local.
 
 gitlab-ci-local (npm, shell executor) runs the jobs in the project's own working tree, with moto
-in server mode as S3 and a bare Git repository as `origin`. The four scenarios run in file order
+in server mode as S3 and a bare Git repository as `origin`. The scenario's named steps run in order
 on one project, as a team's repository would see them.
 """
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 PREFIX = "gitlab-ci"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def ci(cookies_session, s3, tmp_path_factory):
     project = baked_project(cookies_session, s3_bucket=BUCKET, s3_prefix=PREFIX, s3_endpoint_url=s3.endpoint)
     origin = tmp_path_factory.mktemp("origin") / "origin.git"
@@ -74,7 +74,7 @@ def test_0_every_baked_variant_passes_the_gitlab_ci_schema(cookies):
     assert all("ok -- validation done" in out for out in seen.values())
 
 
-def test_1_a_first_data_push_on_main_passes_and_is_promoted(ci):
+def step_1_a_first_data_push_on_main_passes_and_is_promoted(ci):
     code, out = run("make data-push", ci.path, env=ci.credentials)
     assert "data-push: committed 'Data push: add batch_002.csv (1000 rows)'" in out
     as_if_just_pushed(ci)
@@ -94,7 +94,7 @@ def test_1_a_first_data_push_on_main_passes_and_is_promoted(ci):
     assert (ci.path / "reports/sanity/junit.xml").exists() and (ci.path / "reports/report.md").exists()
 
 
-def test_1b_a_re_run_with_nothing_new_to_promote_passes(ci):
+def step_1b_a_re_run_with_nothing_new_to_promote_passes(ci):
     log_before = origin_log(ci)
     code, out = pipeline(ci, CI_PIPELINE_SOURCE="web")  # a manual run of the same commit
     assert code == 0, out
@@ -103,7 +103,7 @@ def test_1b_a_re_run_with_nothing_new_to_promote_passes(ci):
     assert origin_log(ci) == log_before
 
 
-def test_2_a_data_push_that_does_not_improve_the_model_fails_and_promotes_nothing(ci, tmp_path):
+def step_2_a_data_push_that_does_not_improve_the_model_fails_and_promotes_nothing(ci, tmp_path):
     baseline_before = origin_file(ci, "baseline.txt")
     batch = (ci.path / "data/raw/batch_001.csv").read_text().splitlines()
     rng = random.Random(3)
@@ -124,7 +124,7 @@ def test_2_a_data_push_that_does_not_improve_the_model_fails_and_promotes_nothin
         ci.path)
 
 
-def test_3_a_merge_request_pipeline_reports_against_main_and_promotes_nothing(ci):
+def step_3_a_merge_request_pipeline_reports_against_main_and_promotes_nothing(ci):
     main_before = run(f"git --git-dir {ci.origin} rev-parse main", ci.path)[1]
     run("git checkout -q -b shallower-trees", ci.path)
     params = (ci.path / "params.yaml").read_text().replace("    max_depth: 4\n", "    max_depth: 3\n")
@@ -146,7 +146,7 @@ def test_3_a_merge_request_pipeline_reports_against_main_and_promotes_nothing(ci
     assert run(f"git --git-dir {ci.origin} rev-parse main", ci.path)[1] == main_before
 
 
-def test_4_a_readme_only_commit_does_not_train(ci):
+def step_4_a_readme_only_commit_does_not_train(ci):
     with open(ci.path / "README.md", "a") as readme:
         readme.write("\nMore words.\n")
     run("git commit -qam 'Docs only' && git push -q origin main", ci.path)
@@ -154,6 +154,15 @@ def test_4_a_readme_only_commit_does_not_train(ci):
     code, out = pipeline(ci)
     assert code == 0, out
     assert job_results(out) == {"checks": "PASS"}
+
+
+def test_a_team_repository_from_data_pushes_to_a_merge_request(ci, tmp_path):
+    """The steps run in this order on one repository, each starting where the last one left it."""
+    step_1_a_first_data_push_on_main_passes_and_is_promoted(ci)
+    step_1b_a_re_run_with_nothing_new_to_promote_passes(ci)
+    step_2_a_data_push_that_does_not_improve_the_model_fails_and_promotes_nothing(ci, tmp_path)
+    step_3_a_merge_request_pipeline_reports_against_main_and_promotes_nothing(ci)
+    step_4_a_readme_only_commit_does_not_train(ci)
 
 
 class FakeGitLabNotes(BaseHTTPRequestHandler):

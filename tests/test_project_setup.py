@@ -1,9 +1,10 @@
 """project_setup: the post-gen work, finished by `make install` or `make setup`, with clear advice when a
 tool is missing."""
 
+import sys
 import venv
 
-from conftest import baked_project, commit_count, run
+from conftest import TEMPLATE_DIR, baked_project, commit_count, run
 
 
 def test_setup_is_safe_to_run_twice(cookies):
@@ -39,3 +40,22 @@ def test_without_dvc_data_stays_out_of_git_and_it_says_what_to_run(cookies, tmp_
     assert "dvc is not installed here" in out and "run `make install`" in out
     assert commit_count(project) == 0
     assert not (project / "data/raw.dvc").exists()
+
+
+def test_the_readme_steps_work_from_a_cookiecutter_without_dvc(tmp_path):
+    """`pipx install cookiecutter` gives an environment without DVC: the bake cannot track the
+    data, and `make install` finishes the setup."""
+    tool = tmp_path / "cookiecutter-only"
+    venv.create(tool, with_pip=True)
+    run(f"{tool}/bin/python -m pip install --quiet cookiecutter==2.7.1", tmp_path)
+    code, out = run(f"{tool}/bin/cookiecutter --no-input --output-dir {tmp_path / 'out'} {TEMPLATE_DIR}", tmp_path,
+                    env={"PATH": f"{tool}/bin:/usr/bin:/bin"})
+    project = tmp_path / "out" / "churn-model"
+    assert "dvc is not installed here" in out and commit_count(project) == 0
+    # `make install`; the test environment already holds the same pins, so it only installs the
+    # package and finishes the setup.
+    code, out = run(f"make install VENV={sys.prefix}", project)
+    assert "tracking data/raw, data/holdout with DVC" in out and "made the first commit" in out
+    assert commit_count(project) == 1 and run("git status --porcelain", project)[1] == ""
+    code, out = run("make repro", project)
+    assert "beat baseline 0.5000" in out

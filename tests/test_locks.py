@@ -1,0 +1,81 @@
+"""The generated project's locks: one universal lock per install kind, resolvable from wheels on
+every platform and Python version the project claims, and a runtime lock without dev tools.
+
+The resolution is uv's dry run against the package index (metadata only, nothing is installed):
+the real question a user's `pip install` answers, asked for platforms this machine is not.
+"""
+
+import re
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from conftest import TEMPLATE_DIR, bake
+
+pytestmark = pytest.mark.slow
+PLATFORMS = {
+    "Linux x86_64": "x86_64-manylinux_2_28",
+    "Linux aarch64": "aarch64-manylinux_2_28",
+    "macOS arm64": "aarch64-apple-darwin",
+    "Windows x86_64": "x86_64-pc-windows-msvc",
+}
+# The only packages allowed to come as a source distribution: pure Python, no compiler needed.
+PURE_PYTHON_SDISTS = {"antlr4-python3-runtime"}
+DEV_ONLY = {"moto", "pytest", "check-jsonschema", "ruff", "uv", "python-gitlab", "flask", "werkzeug"}
+
+
+def pinned(lock):
+    return {m.group(1).lower(): m.group(2) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+)", lock, re.M)}
+
+
+@pytest.fixture(scope="module")
+def project(cookies_session):
+    return bake(cookies_session, init_git="no", sample_data="no").project_path
+
+
+def claimed_pythons(project):
+    """Every minor version that requires-python admits, e.g. ">=3.11,<3.15" -> 3.11 ... 3.14."""
+    spec = tomllib.loads((project / "pyproject.toml").read_text())["project"]["requires-python"]
+    low, high = re.fullmatch(r">=3\.(\d+),<3\.(\d+)", spec).groups()
+    return [f"3.{minor}" for minor in range(int(low), int(high))]
+
+
+def resolve_from_wheels(lock_file, platform, python):
+    names = set(pinned(lock_file.read_text())) - PURE_PYTHON_SDISTS
+    binary_only = [arg for name in sorted(names) for arg in ("--only-binary", name)]
+    return subprocess.run(
+        [sys.executable, "-m", "uv", "pip", "compile", str(lock_file), "--python-platform", platform,
+         "--python-version", python, "--quiet", "--output-file", "-", *binary_only],
+        capture_output=True, text=True)
+
+
+def test_the_claims_agree(project):
+    pythons = claimed_pythons(project)
+    assert pythons[0] == "3.11"
+    for readme in (TEMPLATE_DIR / "README.md", project / "README.md"):
+        assert f"Python {pythons[0]} to {pythons[-1]}" in readme.read_text(), readme
+
+
+def test_the_runtime_lock_has_no_dev_or_ci_tools_and_the_dev_lock_has_the_same_runtime_pins(project):
+    runtime = pinned((project / "requirements.txt").read_text())
+    dev = pinned((project / "requirements-dev.txt").read_text())
+    assert not DEV_ONLY & set(runtime)
+    assert DEV_ONLY <= set(dev)
+    assert {name: version for name, version in dev.items() if name in runtime} == runtime
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_the_dev_lock_installs_from_wheels_on_every_claimed_python(project, platform):
+    for python in claimed_pythons(project):
+        result = resolve_from_wheels(project / "requirements-dev.txt", PLATFORMS[platform], python)
+        assert result.returncode == 0, f"{platform}, Python {python}:\n{result.stderr}"
+
+
+def test_the_check_catches_a_package_without_wheels_for_the_platform(tmp_path):
+    """The CPU-only XGBoost has no macOS wheels: a lock that asked for it there must fail."""
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("xgboost-cpu==3.2.0\n")
+    result = resolve_from_wheels(lock, PLATFORMS["macOS arm64"], "3.11")
+    assert result.returncode != 0 and "xgboost-cpu" in result.stderr
