@@ -32,6 +32,8 @@ $(NODE_STAMP): package.json package-lock.json
 demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeline end to end
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	cookiecutter --no-input --output-dir $(DEMO_DIR) .
+	@# The project's own install, into this environment (it holds the same pinned dependencies).
+	$(MAKE) -C $(DEMO_DIR)/churn-model install VENV=$(abspath $(VENV))
 	$(MAKE) -C $(DEMO_DIR)/churn-model repro
 	$(MAKE) -C $(DEMO_DIR)/churn-model --no-print-directory metrics
 	@echo

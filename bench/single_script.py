@@ -32,11 +32,11 @@ def main():
     import yaml
 
     pkg = package.name
-    data_io = importlib.import_module(f"{pkg}.data_io")
-    preprocess = importlib.import_module(f"{pkg}.preprocess")
-    model_store = importlib.import_module(f"{pkg}.model_store")
-    metrics = importlib.import_module(f"{pkg}.metrics")
-    train = importlib.import_module(f"{pkg}.train")
+    data_io = importlib.import_module(f"{pkg}.pipeline.data_io")
+    preprocess = importlib.import_module(f"{pkg}.pipeline.preprocess")
+    model_store = importlib.import_module(f"{pkg}.pipeline.model_store")
+    metrics = importlib.import_module(f"{pkg}.pipeline.metrics")
+    train = importlib.import_module(f"{pkg}.pipeline.train")
 
     start = time.perf_counter()
     params = yaml.safe_load((args.project / "params.yaml").read_text())

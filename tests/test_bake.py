@@ -93,6 +93,18 @@ def test_git_dvc_and_sample_data_combinations(cookies, sample_data, init_git):
         assert not any(name.endswith((".csv", ".parquet")) for name in tracked)
 
 
+def test_the_generated_code_knows_the_same_choices_as_the_prompts(cookies):
+    package = bake(cookies, init_git="no", sample_data="no").project_path / "src" / PACKAGE / "pipeline"
+
+    def constant(module, name):
+        tree = ast.parse((package / module).read_text())
+        [value] = [node.value for node in tree.body if isinstance(node, ast.Assign) and node.targets[0].id == name]
+        return ast.literal_eval(value)
+
+    assert constant("model_store.py", "MODELS") == MODELS
+    assert constant("metrics.py", "METRICS") == METRICS
+
+
 def test_derived_names_follow_the_project_name(cookies):
     result = bake(cookies, project_name="Fraud Détection 2")
     assert result.context["project_slug"] == "fraud-detection-2"
