@@ -4,6 +4,7 @@ that call Git and DVC.
 Standard library only, so that the bake-time setup can use it before anything is installed.
 """
 
+import argparse
 import functools
 import importlib.util
 import shutil
@@ -13,6 +14,11 @@ import sys
 
 class UserError(Exception):
     """A problem the user can fix (bad data, bad params, missing files, an unusable remote)."""
+
+
+def parser(doc):
+    """The argument parser of a command: its module docstring is the --help text."""
+    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def command(main):

@@ -8,14 +8,13 @@ already done, and nothing is committed once the repository has a first commit, s
 never touches your own work. Standard library only, so it runs before `make install`.
 """
 
-import argparse
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from ..cli import UserError, command, dvc_executable
+from ..cli import UserError, command, dvc_executable, parser
 from . import sample_data
 
 DATA_DIRS = (Path("data/raw"), Path("data/holdout"))
@@ -104,11 +103,11 @@ def set_up_git():
 
 @command
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sample-data", action="store_true", help="write the sample dataset when data/ is empty")
-    parser.add_argument("--init-git", action="store_true",
+    arguments = parser(__doc__)
+    arguments.add_argument("--sample-data", action="store_true", help="write the sample dataset when data/ is empty")
+    arguments.add_argument("--init-git", action="store_true",
                         help="git init, dvc add the data, first commit (each only when not done yet)")
-    args = parser.parse_args(argv)
+    args = arguments.parse_args(argv)
     for directory in DATA_DIRS:
         directory.mkdir(parents=True, exist_ok=True)
     if args.sample_data:

@@ -7,14 +7,13 @@ the same distribution, so pushing more batches improves the model.
     python -m <package>.bake.sample_data --batch 2      # writes data/raw/batch_002.csv
 """
 
-import argparse
 import csv
 import math
 import random
 import sys
 from pathlib import Path
 
-from ..cli import UserError, command
+from ..cli import UserError, command, parser
 
 BATCH_ROWS = 1000
 HOLDOUT_ROWS = 2000
@@ -86,12 +85,12 @@ def write_holdout(holdout_dir, rows=HOLDOUT_ROWS):
 
 @command
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batch", type=int, default=1, help="batch number to write (default 1)")
-    parser.add_argument("--raw-dir", default="data/raw")
-    parser.add_argument("--holdout-dir", default="data/holdout")
-    parser.add_argument("--holdout", action="store_true", help="also write the fixed holdout set")
-    args = parser.parse_args(argv)
+    arguments = parser(__doc__)
+    arguments.add_argument("--batch", type=int, default=1, help="batch number to write (default 1)")
+    arguments.add_argument("--raw-dir", default="data/raw")
+    arguments.add_argument("--holdout-dir", default="data/holdout")
+    arguments.add_argument("--holdout", action="store_true", help="also write the fixed holdout set")
+    args = arguments.parse_args(argv)
     if args.batch < 1:
         raise UserError(f"--batch must be 1 or more, got {args.batch}")
     print(f"wrote {write_batch(args.raw_dir, args.batch)}")

@@ -6,12 +6,11 @@ safe against races: when the branch has moved since this pipeline started, nothi
 (the newer commit's pipeline decides), so no commit is lost and the baseline never goes back.
 """
 
-import argparse
 import os
 import sys
 
 from .. import config
-from ..cli import UserError, command, dvc, git
+from ..cli import UserError, command, dvc, git, parser
 from ..pipeline import gate
 from ..storage import remote
 from .promote import accept
@@ -66,7 +65,7 @@ def promote(branch, commit):
 
 @command
 def main(argv=None):
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    parser(__doc__).parse_args(argv)
     branch = os.environ.get("CI_DEFAULT_BRANCH", "main")
     commit = os.environ.get("CI_COMMIT_SHA") or git("rev-parse", "HEAD").stdout.strip()
     promote(branch, commit)

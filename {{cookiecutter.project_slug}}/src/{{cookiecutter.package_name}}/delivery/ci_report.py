@@ -6,13 +6,12 @@ note, or updates the note it posted before, so that re-runs do not pile up notes
 token with the `api` scope in GITLAB_REPORT_TOKEN (CI_JOB_TOKEN cannot write notes).
 """
 
-import argparse
 import json
 import os
 import sys
 
 from .. import config
-from ..cli import command, dvc, git
+from ..cli import command, dvc, git, parser
 from ..pipeline import gate
 
 MARKER = "<!-- model-report -->"
@@ -107,9 +106,9 @@ def post():
 
 @command
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=("write", "post"), help="write reports/report.md, or post it")
-    args = parser.parse_args(argv)
+    arguments = parser(__doc__)
+    arguments.add_argument("action", choices=("write", "post"), help="write reports/report.md, or post it")
+    args = arguments.parse_args(argv)
     return write() if args.action == "write" else post()
 
 

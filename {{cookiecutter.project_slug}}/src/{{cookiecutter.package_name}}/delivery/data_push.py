@@ -5,14 +5,13 @@ the data to S3, commits the .dvc change and `git push`es. If `dvc add` or the S3
 new file is taken out again, so that nothing is half done.
 """
 
-import argparse
 import re
 import shutil
 import sys
 from pathlib import Path
 
 from ..bake import sample_data
-from ..cli import UserError, command, dvc, git
+from ..cli import UserError, command, dvc, git, parser
 from ..config import RAW_DIR
 from ..pipeline.data_io import DATA_SUFFIXES
 from ..storage import remote
@@ -43,9 +42,9 @@ def rows_in(path):
 
 @command
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--file", help="a CSV or Parquet file to add (default: the next sample batch)")
-    args = parser.parse_args(argv)
+    arguments = parser(__doc__)
+    arguments.add_argument("--file", help="a CSV or Parquet file to add (default: the next sample batch)")
+    args = arguments.parse_args(argv)
     new = add_file(args.file, RAW_DIR) if args.file else sample_data.write_batch(RAW_DIR, next_batch(RAW_DIR))
     print(f"data-push: added {new}")
     added = dvc("add", "--quiet", str(RAW_DIR), check=False).returncode == 0

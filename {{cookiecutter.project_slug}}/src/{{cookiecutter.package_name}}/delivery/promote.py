@@ -5,11 +5,10 @@ score becomes baseline.txt, and `dvc commit` brings dvc.lock in line with it, so
 `make repro` with nothing changed has nothing to do.
 """
 
-import argparse
 import sys
 
 from .. import config
-from ..cli import UserError, command, dvc
+from ..cli import UserError, command, dvc, parser
 from ..pipeline import gate
 from ..pipeline.data_io import read_json
 
@@ -36,7 +35,7 @@ def accept(params):
 
 @command
 def main(argv=None):
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    parser(__doc__).parse_args(argv)
     accept(config.load_params())
     print("Promoted. Share it: make push, then commit and push baseline.txt and dvc.lock.")
 

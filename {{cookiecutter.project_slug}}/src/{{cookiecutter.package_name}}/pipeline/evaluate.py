@@ -4,13 +4,12 @@ The gate runs after the metrics are written, so a failed gate still leaves numbe
 """
 
 
-import argparse
 import sys
 
 import numpy as np
 
 from .. import config
-from ..cli import UserError, command
+from ..cli import UserError, command, parser
 from . import gate, model_store
 from .data_io import load_xy, read_json
 from .metrics import METRICS, score_all
@@ -58,7 +57,7 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
 
 @command
 def main(argv=None):
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    parser(__doc__).parse_args(argv)
     # Exit 1 on a failed gate, after the metrics are written, so that CI can still report them.
     return 0 if run(config.load_params()) else 1
 

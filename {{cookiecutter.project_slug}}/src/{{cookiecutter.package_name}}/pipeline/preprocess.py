@@ -6,7 +6,6 @@ unseen or missing categories encode as all zeros. The target is encoded as 0..k-
 sorted training classes.
 """
 
-import argparse
 import sys
 
 import numpy as np
@@ -14,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import config
-from ..cli import UserError, command
+from ..cli import UserError, command, parser
 from .data_io import read_data_dir, write_json, write_parquet
 
 
@@ -124,7 +123,7 @@ def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=
 
 @command
 def main(argv=None):
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    parser(__doc__).parse_args(argv)
     run(config.load_params())
 
 

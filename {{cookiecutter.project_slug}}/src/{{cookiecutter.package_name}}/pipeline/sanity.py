@@ -4,14 +4,13 @@ It depends on the train stage only (not on evaluate), so `dvc repro --keep-going
 when the gate fails.
 """
 
-import argparse
 import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
 
 from .. import config
-from ..cli import command
+from ..cli import command, parser
 from . import model_store
 from .data_io import load_xy, read_json, write_atomically, write_json
 
@@ -93,7 +92,7 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
 
 @command
 def main(argv=None):
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    parser(__doc__).parse_args(argv)
     failed = run(config.load_params())
     if failed:
         print(f"sanity checks failed: {', '.join(failed)}", file=sys.stderr)

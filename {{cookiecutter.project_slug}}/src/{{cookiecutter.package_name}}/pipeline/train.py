@@ -1,12 +1,11 @@
 """Stage 2: k-fold cross-validation (scores kept for the sanity stage), then fit on all data."""
 
-import argparse
 import sys
 
 import numpy as np
 
 from .. import config
-from ..cli import UserError, command
+from ..cli import UserError, command, parser
 from . import model_store
 from .data_io import load_xy, read_json, write_json
 from .metrics import score_all
@@ -73,7 +72,7 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
 
 @command
 def main(argv=None):
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    parser(__doc__).parse_args(argv)
     run(config.load_params())
 
 

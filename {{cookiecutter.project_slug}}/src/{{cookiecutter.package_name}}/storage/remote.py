@@ -5,12 +5,11 @@ remote, says what is wrong with it (no credentials, unreachable endpoint, reject
 missing bucket) and how to fix it: DVC itself reports these as "unexpected error".
 """
 
-import argparse
 import os
 import sys
 from urllib.parse import urlparse
 
-from ..cli import UserError, command, dvc
+from ..cli import UserError, command, dvc, parser
 
 TRANSFER_FLAGS = {
     "push": ["--run-cache"],
@@ -114,10 +113,10 @@ def transfer(action, *targets):
 
 @command
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=("push", "pull", "check"),
+    arguments = parser(__doc__)
+    arguments.add_argument("action", choices=("push", "pull", "check"),
                         help="push or pull data, models and run-cache; check: is the remote usable?")
-    args = parser.parse_args(argv)
+    args = arguments.parse_args(argv)
     if args.action == "check":
         return check()
     return transfer(args.action)

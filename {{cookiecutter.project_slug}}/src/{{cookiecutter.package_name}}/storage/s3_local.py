@@ -6,7 +6,6 @@ credentials. Objects live in the server's memory until it stops: it is a sandbox
 Running `start` twice is harmless; a port held by another program is refused.
 """
 
-import argparse
 import json
 import os
 import signal
@@ -18,7 +17,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ..cli import UserError, command
+from ..cli import UserError, command, parser
 
 STATE_DIR = Path(".dvc/tmp/s3-local")
 STATE_FILE = STATE_DIR / "server.json"
@@ -151,10 +150,10 @@ def stop():
 
 @command
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=("start", "stop"))
-    parser.add_argument("--port", type=int, default=5555)
-    args = parser.parse_args(argv)
+    arguments = parser(__doc__)
+    arguments.add_argument("action", choices=("start", "stop"))
+    arguments.add_argument("--port", type=int, default=5555)
+    args = arguments.parse_args(argv)
     start(args.port) if args.action == "start" else stop()
 
 
