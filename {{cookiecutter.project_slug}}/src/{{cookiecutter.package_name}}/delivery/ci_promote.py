@@ -8,23 +8,68 @@ safe against races: when the branch has moved since this pipeline started, nothi
 
 import os
 import sys
+from urllib.parse import urlsplit, urlunsplit
 
 from .. import config
 from ..cli import UserError, command, dvc, git, parser
 from ..pipeline import gate
+from ..pipeline.data_io import read_json
 from ..storage import remote
 from .promote import accept
 
 PROMOTED_FILES = ["baseline.txt", "dvc.lock", "reports"]
 
 
+PUSH_HELP = (
+    "check the push credentials: GITLAB_PUSH_TOKEN, a project or group access token (Premium on "
+    "GitLab.com) with the write_repository scope, a role allowed to push to the protected default "
+    "branch (Maintainer, or as set under Settings > Repository > Protected branches) and no expiry in "
+    "the past; or, without it, the job token: GitLab 18.4+ with Settings > CI/CD > Job token "
+    "permissions > Allow Git push requests to the repository, and a pipeline user allowed to push there")
+
+
 def push_target():
-    """Where the promotion commit goes: origin, or GitLab over HTTPS with a push token."""
-    token = os.environ.get("GITLAB_PUSH_TOKEN")
-    if token and os.environ.get("CI_SERVER_HOST"):
-        # The token stays in this URL and never reaches the log.
-        return f"https://oauth2:{token}@{os.environ['CI_SERVER_HOST']}/{os.environ['CI_PROJECT_PATH']}.git"
-    return "origin"
+    """Where the promotion commit goes. With GITLAB_PUSH_TOKEN, the project's URL (CI_PROJECT_URL
+    keeps the scheme, port and relative root of a self-managed GitLab) with that token; without
+    it, origin as the runner cloned it, which carries the job token."""
+    token, project_url = os.environ.get("GITLAB_PUSH_TOKEN"), os.environ.get("CI_PROJECT_URL")
+    if not (token and project_url):
+        return "origin"
+    parts = urlsplit(project_url)
+    # The token stays in this URL and never reaches the log.
+    return urlunsplit(parts._replace(netloc=f"oauth2:{token}@{parts.netloc}", path=f"{parts.path}.git"))
+
+
+def author():
+    """Git -c options for the promotion commit's author: the user who ran the pipeline (push
+    rules accept their verified e-mail), unless PROMOTION_AUTHOR_NAME/EMAIL say otherwise."""
+    name = os.environ.get("PROMOTION_AUTHOR_NAME") or os.environ.get("GITLAB_USER_NAME")
+    email = os.environ.get("PROMOTION_AUTHOR_EMAIL") or os.environ.get("GITLAB_USER_EMAIL")
+    if name and email:
+        return ["-c", f"user.name={name}", "-c", f"user.email={email}"]
+    if git("-c", "user.useConfigOnly=true", "var", "GIT_AUTHOR_IDENT", check=False).returncode == 0:
+        return []
+    raise UserError("no author for the promotion commit: set PROMOTION_AUTHOR_NAME and PROMOTION_AUTHOR_EMAIL "
+                    "(an e-mail the project's push rules accept)")
+
+
+def restored_gate(params):
+    """The gate of the current outputs. When no stage had to run (a scheduled or manual run, or a
+    push that changed nothing the pipeline reads), the git-ignored gate.json is not restored by
+    `dvc repro`: pull it; if S3 has none, the committed metrics already equal to the baseline mean
+    that this model is the accepted one."""
+    decision = gate.read_gate()
+    if decision is None:
+        dvc("pull", "--quiet", "--allow-missing", str(config.GATE_FILE), check=False)
+        decision = gate.read_gate()
+    if decision is not None:
+        return decision
+    metric = params["evaluate"]["metric"]
+    scores = read_json(config.METRICS_FILE) if config.METRICS_FILE.exists() else {}
+    if scores.get(metric) == gate.read_baseline():
+        return None
+    raise UserError(f"{config.GATE_FILE} could not be restored from S3 and {config.METRICS_FILE} does not hold "
+                    "the accepted score: push the pipeline's outputs (make push) where they were made")
 
 
 def branch_moved(branch, commit):
@@ -40,10 +85,13 @@ def promote(branch, commit):
         return
     # In a fresh job this restores the outputs from the run-cache the repro job pushed.
     dvc("repro", "--pull", "--allow-missing")
-    decision = gate.read_gate()
-    if decision is None or not decision["passed"]:
-        raise UserError("the gate did not pass in this pipeline: nothing to promote")
     params = config.load_params()
+    decision = restored_gate(params)
+    if decision is None:
+        print("promote: the pipeline's outputs are those of the accepted model; nothing to promote")
+        return
+    if not decision["passed"]:
+        raise UserError("the gate did not pass in this pipeline: nothing to promote")
     old, new = accept(params)
     if new == old:
         print("promote: baseline.txt already holds this model's score; nothing to promote")
@@ -53,13 +101,14 @@ def promote(branch, commit):
     git("add", *PROMOTED_FILES)
     metric = params["evaluate"]["metric"]
     message = f"Promote model: {metric} {new:.4f} (was {old:.4f}) [skip ci]"
-    git("-c", "user.name=CI promotion", "-c", "user.email=ci-promotion@localhost", "commit", "--quiet", "-m", message)
+    git(*author(), "commit", "--quiet", "-m", message)
     pushed = git("push", "--quiet", push_target(), f"HEAD:refs/heads/{branch}", check=False)
     if pushed.returncode != 0:
         if moved_to := branch_moved(branch, commit):
             print(f"promote: {branch} moved on to {moved_to[:8]} during promotion; not promoting")
             return
-        raise UserError("git push of the promotion commit failed: check GITLAB_PUSH_TOKEN (write_repository)")
+        reason = pushed.stderr.strip().replace(os.environ.get("GITLAB_PUSH_TOKEN") or "\0", "[MASKED]")
+        raise UserError(f"git push of the promotion commit was rejected ({reason}): {PUSH_HELP}")
     print(f"promote: pushed '{message}' to {branch}")
 
 

@@ -42,7 +42,8 @@ def diagnose(name, settings):
     label = f"remote '{name}' ({url})"
     if urlparse(url).scheme != "s3":
         return None
-    bucket = urlparse(url).netloc
+    bucket, prefix = urlparse(url).netloc, urlparse(url).path.strip("/")
+    listed = f"s3://{bucket}/{prefix + '/' if prefix else ''}"
     endpoint = settings.get("endpointurl")
     where = endpoint or "AWS S3"
     try:
@@ -58,15 +59,18 @@ def diagnose(name, settings):
                 f"(aws configure --profile ...) or remove it: `dvc remote modify --local --unset {name} profile`")
     if session.get_credentials() is None:
         if os.environ.get("GITLAB_CI"):
-            return (f"no AWS credentials for {label}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as "
-                    "masked, protected CI/CD variables (Settings > CI/CD > Variables)")
+            return (f"no AWS credentials for {label}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (masked, "
+                    "protected), and for pipelines of unprotected branches AWS_READONLY_ACCESS_KEY_ID and "
+                    "AWS_READONLY_SECRET_ACCESS_KEY (masked, not protected) in Settings > CI/CD > Variables")
         return (f"no AWS credentials for {label}: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
                 f"(or AWS_PROFILE), or run `dvc remote modify --local {name} access_key_id ...` and "
                 f"`... secret_access_key ...`; for a local test server run `make s3-local`")
     client = session.client("s3", endpoint_url=endpoint, config=Config(
         connect_timeout=5, read_timeout=10, retries={"max_attempts": 1}))
     try:
-        client.head_bucket(Bucket=bucket)
+        # A listing under the project's prefix, not HeadBucket: HeadBucket is authorised as
+        # s3:ListBucket without an s3:prefix, which a prefix-scoped IAM policy denies.
+        client.list_objects_v2(Bucket=bucket, Prefix=listed.removeprefix(f"s3://{bucket}/"), MaxKeys=1)
     except EndpointConnectionError:
         return (f"cannot reach {where} for {label}: check the endpoint URL "
                 f"(`dvc remote modify --local {name} endpointurl ...`) and that the server is running "
@@ -76,10 +80,13 @@ def diagnose(name, settings):
         if code in ("404", "NoSuchBucket"):
             return (f"bucket '{bucket}' does not exist at {where} for {label}: create it, or point "
                     f"the remote at an existing bucket with `dvc remote modify {name} url s3://<bucket>/<prefix>`")
-        if code in ("403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"):
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken"):
             return (f"{where} rejected the credentials for {label} ({code}): check AWS_ACCESS_KEY_ID / "
-                    "AWS_SECRET_ACCESS_KEY or the keys in .dvc/config.local, and that they may list, read "
-                    f"and write s3://{bucket}")
+                    "AWS_SECRET_ACCESS_KEY or the keys in .dvc/config.local")
+        if code in ("403", "AccessDenied"):
+            return (f"{where} accepted the credentials but denied listing {listed} for {label} ({code}): "
+                    f"their IAM policy needs s3:ListBucket on arn:aws:s3:::{bucket} for the prefix "
+                    f"'{prefix}/*' (see the README's policies)")
         return f"{where} answered {code} for {label}: {error}"
     except BotoCoreError as error:
         return f"cannot use {label}: {error}"
@@ -92,7 +99,7 @@ def check():
     problem = diagnose(name, settings)
     if problem:
         raise UserError(f"storage: {problem}")
-    print(f"storage: remote '{name}' ({settings.get('url')}) is reachable and its bucket exists")
+    print(f"storage: remote '{name}' ({settings.get('url')}) is reachable and may be listed")
 
 
 def transfer(action, *targets):
@@ -104,7 +111,7 @@ def transfer(action, *targets):
         name, settings = remote_config()
         problem = diagnose(name, settings)
         if problem is None:
-            problem = (f"remote '{name}' is reachable and its bucket exists, so the error above comes "
+            problem = (f"remote '{name}' is reachable and may be listed, so the error above comes "
                        "from DVC itself" + (": files missing from the remote were never pushed (run "
                                             "`make push` where they were made)" if action == "pull" else ""))
         print(f"storage: {problem}", file=sys.stderr)
