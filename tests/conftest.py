@@ -78,6 +78,14 @@ def commit_count(project):
 BUCKET = "cd4ml-test-bucket"
 
 
+def iam_user(s3, name, policy):
+    """A new IAM user on the moto server with exactly ``policy``; returns its AWS_* variables."""
+    s3.iam.create_user(UserName=name)
+    s3.iam.put_user_policy(UserName=name, PolicyName=name, PolicyDocument=json.dumps(policy))
+    key = s3.iam.create_access_key(UserName=name)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -96,7 +104,8 @@ def wait_for_port(port, process):
 
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):
-    """A moto S3 server that enforces credentials, with one IAM user allowed everything."""
+    """A moto S3 server that enforces credentials and IAM policies, with one IAM user allowed
+    everything (it creates the bucket, and the users of tests that need narrower policies)."""
     import boto3
 
     port = free_port()
@@ -115,13 +124,15 @@ def s3(tmp_path_factory):
         iam.create_user(UserName="dvc")
         iam.put_user_policy(UserName="dvc", PolicyName="dvc-remote", PolicyDocument=json.dumps({
             "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
         key = iam.create_access_key(UserName="dvc")["AccessKey"]
         client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                               aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
         client.create_bucket(Bucket=BUCKET)
+        admin_iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                                 aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
         yield SimpleNamespace(endpoint=endpoint, key=key["AccessKeyId"], secret=key["SecretAccessKey"],
-                              client=client)
+                              client=client, iam=admin_iam)
     finally:
         process.terminate()
         process.wait(10)

@@ -1,68 +1,19 @@
-"""The generated .gitlab-ci.yml: GitLab's schema, then real runs with gitlab-ci-local.
-
-gitlab-ci-local (npm, shell executor) runs the jobs in the project's own working tree, with moto
-in server mode as S3 and a bare Git repository as `origin`. The scenario's named steps run in order
-on one project, as a team's repository would see them.
-"""
+"""The generated .gitlab-ci.yml against GitLab's schema, and the CI steps one by one (the whole
+pipeline on runners is in test_gitlab_runner.py)."""
 
 import json
-import os
-import random
-import re
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from conftest import BUCKET, bake, baked_project, run
+from conftest import bake, baked_project, run
 
 pytestmark = pytest.mark.slow
 PREFIX = "gitlab-ci"
 
 
-@pytest.fixture
-def ci(cookies_session, s3, tmp_path_factory):
-    project = baked_project(cookies_session, s3_bucket=BUCKET, s3_prefix=PREFIX, s3_endpoint_url=s3.endpoint)
-    origin = tmp_path_factory.mktemp("origin") / "origin.git"
-    run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
-    run(f"git remote add origin {origin} && git push -q origin main", project)
-    # The jobs use the test environment (VENV below), where the package is installed; an old lock
-    # and pyproject.toml tell the jobs' `make install` that this environment is up to date.
-    for name in ("requirements-dev.txt", "pyproject.toml"):
-        os.utime(project / name, (0, 0))
-    credentials = {"AWS_ACCESS_KEY_ID": s3.key, "AWS_SECRET_ACCESS_KEY": s3.secret}
-    return SimpleNamespace(path=project, origin=origin, credentials=credentials, s3=s3)
-
-
-def pipeline(ci, **variables):
-    variables = {"VENV": str(Path(sys.executable).parent.parent), **ci.credentials, **variables}
-    flags = " ".join(f"--variable {name}={value}" for name, value in variables.items())
-    return run(f'make ci-local CI_LOCAL_ARGS="{flags}"', ci.path, check=False)
-
-
-def job_results(output):
-    """{job: "PASS" | "FAIL"} from gitlab-ci-local's summary; jobs that did not run are absent."""
-    return {job: status for status, job in re.findall(r"^\s*(PASS|FAIL)\s+(\S+)", output, re.M)}
-
-
-def as_if_just_pushed(ci):
-    """GitLab compares a push pipeline with the commit before the push; gitlab-ci-local compares
-    with origin/main. Point origin/main at the commit before the push to get the same diff."""
-    run("git update-ref refs/remotes/origin/main HEAD^", ci.path)
-
-
-def origin_file(ci, path):
-    return run(f"git --git-dir {ci.origin} show main:{path}", ci.path)[1]
-
-
-def origin_log(ci):
-    return run(f"git --git-dir {ci.origin} log --format=%s main", ci.path)[1].splitlines()
-
-
-def test_0_every_baked_variant_passes_the_gitlab_ci_schema(cookies):
+def test_every_baked_variant_passes_the_gitlab_ci_schema(cookies):
     seen = {}
     for model in ("xgboost", "random_forest", "logistic_regression"):
         for metric in ("roc_auc", "log_loss"):
@@ -72,97 +23,6 @@ def test_0_every_baked_variant_passes_the_gitlab_ci_schema(cookies):
                 seen[text] = run("check-jsonschema --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci "
                                  ".gitlab-ci.yml", project)[1]
     assert all("ok -- validation done" in out for out in seen.values())
-
-
-def step_1_a_first_data_push_on_main_passes_and_is_promoted(ci):
-    code, out = run("make data-push", ci.path, env=ci.credentials)
-    assert "data-push: committed 'Data push: add batch_002.csv (1000 rows)'" in out
-    as_if_just_pushed(ci)
-    code, out = pipeline(ci)
-    assert code == 0, out
-    assert job_results(out) == {"checks": "PASS", "repro": "PASS", "promote": "PASS"}
-    promotion, data_push = origin_log(ci)[:2]
-    assert promotion.startswith("Promote model: roc_auc ") and promotion.endswith("[skip ci]")
-    assert data_push.startswith("Data push: add batch_002.csv")
-    score = json.loads((ci.path / "reports/evaluate/metrics.json").read_text())["roc_auc"]
-    assert float(origin_file(ci, "baseline.txt")) == score > 0.5
-    assert origin_file(ci, "dvc.lock") == (ci.path / "dvc.lock").read_text()
-    # S3 has the data and the models before Git refers to them.
-    assert "in sync" in run("dvc status --cloud", ci.path, env=ci.credentials)[1]
-    keys = ci.s3.client.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/")["KeyCount"]
-    assert keys > 10
-    assert (ci.path / "reports/sanity/junit.xml").exists() and (ci.path / "reports/report.md").exists()
-
-
-def step_1b_a_re_run_with_nothing_new_to_promote_passes(ci):
-    log_before = origin_log(ci)
-    code, out = pipeline(ci, CI_PIPELINE_SOURCE="web")  # a manual run of the same commit
-    assert code == 0, out
-    assert job_results(out) == {"checks": "PASS", "repro": "PASS", "promote": "PASS"}
-    assert "nothing to promote" in out
-    assert origin_log(ci) == log_before
-
-
-def step_2_a_data_push_that_does_not_improve_the_model_fails_and_promotes_nothing(ci, tmp_path):
-    baseline_before = origin_file(ci, "baseline.txt")
-    batch = (ci.path / "data/raw/batch_001.csv").read_text().splitlines()
-    rng = random.Random(3)
-    noisy = [batch[0]] + [",".join(line.split(",")[:-1] + [str(int(rng.random() < 0.3))])
-                          for line in batch[1:] * 4]
-    (tmp_path / "noisy.csv").write_text("\n".join(noisy) + "\n")
-    run(f"make data-push FILE={tmp_path / 'noisy.csv'}", ci.path, env=ci.credentials)
-    as_if_just_pushed(ci)
-    code, out = pipeline(ci)
-    assert code != 0
-    assert job_results(out) == {"checks": "PASS", "repro": "FAIL"}
-    assert re.search(r"roc_auc \d\.\d{4} did not beat baseline \d\.\d{4} by 0\.0010", out)
-    assert origin_file(ci, "baseline.txt") == baseline_before
-    assert origin_log(ci)[0] == "Data push: add noisy.csv (4000 rows)"
-    # Put main back as it was before the noisy batch, for the next scenarios.
-    run("git checkout -q -- . && git rm -q --cached data/raw/noisy.csv 2>/dev/null; rm -f data/raw/noisy.csv && "
-        "git checkout -q HEAD^ -- data/raw.dvc && git commit -qm 'Drop the noisy batch' && git push -q origin main",
-        ci.path)
-
-
-def step_3_a_merge_request_pipeline_reports_against_main_and_promotes_nothing(ci):
-    main_before = run(f"git --git-dir {ci.origin} rev-parse main", ci.path)[1]
-    run("git checkout -q -b shallower-trees", ci.path)
-    params = (ci.path / "params.yaml").read_text().replace("    max_depth: 4\n", "    max_depth: 3\n")
-    (ci.path / "params.yaml").write_text(params)
-    run("git commit -qam 'Try shallower trees'", ci.path)
-    try:
-        code, out = pipeline(ci, CI_PIPELINE_SOURCE="merge_request_event", CI_MERGE_REQUEST_IID="1",
-                             CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main")
-        report = (ci.path / "reports/report.md").read_text()
-    finally:
-        run("git checkout -q -- . && git checkout -q main", ci.path)
-    assert code == 0, out
-    assert job_results(out) == {"checks": "PASS", "repro": "PASS", "report": "PASS"}
-    assert "GITLAB_REPORT_TOKEN is not set, so the report is not posted" in out
-    assert "compared with `origin/main`" in report
-    assert re.search(r"\| reports/evaluate/metrics.json \| roc_auc +\| [\d.]+ +\| [\d.]+ ", report)
-    assert "train.xgboost.max_depth" in report
-    assert re.search(r"\*\*Gate: (passed|FAILED)\*\*: roc_auc ", report)
-    assert run(f"git --git-dir {ci.origin} rev-parse main", ci.path)[1] == main_before
-
-
-def step_4_a_readme_only_commit_does_not_train(ci):
-    with open(ci.path / "README.md", "a") as readme:
-        readme.write("\nMore words.\n")
-    run("git commit -qam 'Docs only' && git push -q origin main", ci.path)
-    as_if_just_pushed(ci)
-    code, out = pipeline(ci)
-    assert code == 0, out
-    assert job_results(out) == {"checks": "PASS"}
-
-
-def test_a_team_repository_from_data_pushes_to_a_merge_request(ci, tmp_path):
-    """The steps run in this order on one repository, each starting where the last one left it."""
-    step_1_a_first_data_push_on_main_passes_and_is_promoted(ci)
-    step_1b_a_re_run_with_nothing_new_to_promote_passes(ci)
-    step_2_a_data_push_that_does_not_improve_the_model_fails_and_promotes_nothing(ci, tmp_path)
-    step_3_a_merge_request_pipeline_reports_against_main_and_promotes_nothing(ci)
-    step_4_a_readme_only_commit_does_not_train(ci)
 
 
 class FakeGitLabNotes(BaseHTTPRequestHandler):

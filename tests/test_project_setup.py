@@ -4,7 +4,7 @@ tool is missing."""
 import sys
 import venv
 
-from conftest import TEMPLATE_DIR, baked_project, commit_count, run
+from conftest import TEMPLATE_DIR, bake, baked_project, commit_count, run
 
 
 def test_setup_is_safe_to_run_twice(cookies):
@@ -59,3 +59,17 @@ def test_the_readme_steps_work_from_a_cookiecutter_without_dvc(tmp_path):
     assert commit_count(project) == 1 and run("git status --porcelain", project)[1] == ""
     code, out = run("make repro", project)
     assert "beat baseline 0.5000" in out
+
+
+def test_make_install_rebuilds_a_virtualenv_made_elsewhere(cookies, tmp_path):
+    """A cached .venv restored into another build folder has scripts pointing to the old path.
+    (The rebuild itself is stopped at once by a PYTHON that fails: the detection is under test.)"""
+    project = bake(cookies, sample_data="no", init_git="no").project_path
+    moved = tmp_path / "venv"
+    (moved / "bin").mkdir(parents=True)
+    (moved / "bin" / "python").symlink_to(sys.executable)
+    (moved / ".installed-project").write_text("/builds/elsewhere/.venv\n")
+    code, out = run(f"make install VENV={moved} PYTHON=false", project, check=False)
+    assert code != 0
+    assert f"{moved} was made elsewhere or its Python is gone: rebuilding it" in out
+    assert not (moved / ".installed-project").exists()

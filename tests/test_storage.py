@@ -3,6 +3,7 @@ reach DVC's async S3 client). The server checks credentials, so wrong keys are r
 
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -105,19 +106,28 @@ def test_a_file_larger_than_a_multipart_chunk_round_trips_intact(big_project, s3
     assert digest(copy / "data/big.bin") == digest(big_project / "data/big.bin")
 
 
+def started_multipart_uploads(s3, prefix):
+    return s3.client.list_multipart_uploads(Bucket=BUCKET, Prefix=f"{prefix}/").get("Uploads", [])
+
+
 def test_an_interrupted_push_completes_when_run_again(cookies, s3, tmp_path):
+    """The push is killed at a known point: once the big file's multipart upload has started on the
+    server. Its three 50 MiB parts are still to come, so the file cannot have been completed."""
     project = s3_project(cookies, s3, "interrupted", sample_data="no")
     with open(project / "data/big.bin", "wb") as handle:
         handle.write(os.urandom(120 * 1024 * 1024))
     run("dvc add -q data/big.bin && git add -A && git commit -qm 'Add a big file'", project)
     push = subprocess.Popen("make push", shell=True, cwd=project, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.5)
-    assert push.poll() is None, "the push finished before it could be interrupted"
+    deadline = time.monotonic() + 120
+    while not started_multipart_uploads(s3, "interrupted"):
+        assert push.poll() is None, "the push ended before its multipart upload was seen"
+        assert time.monotonic() < deadline, "the push never started its multipart upload"
+        time.sleep(0.02)
     os.killpg(push.pid, signal.SIGKILL)
     push.wait()
-    assert "not in sync" in run("dvc status --cloud", project, check=False)[1].lower() or \
-        "new" in run("dvc status --cloud", project, check=False)[1]
+    status = run("dvc status --cloud", project, check=False)[1]
+    assert re.search(r"^\s*new:\s+data/big.bin$", status, re.M), status
     run("make push", project)
     assert "in sync" in run("dvc status --cloud", project)[1]
     copy = clone(project, tmp_path, s3)

@@ -23,7 +23,8 @@ def test_no_credentials_says_where_to_put_them(no_aws, monkeypatch):
     assert problem.startswith("no AWS credentials for remote 'storage' (s3://bucket/prefix)")
     assert "make s3-local" in problem
     monkeypatch.setenv("GITLAB_CI", "true")
-    assert "CI/CD variables" in remote.diagnose("storage", {"url": "s3://bucket/prefix"})
+    in_ci = remote.diagnose("storage", {"url": "s3://bucket/prefix"})
+    assert "AWS_ACCESS_KEY_ID" in in_ci and "AWS_READONLY_ACCESS_KEY_ID" in in_ci and "Settings > CI/CD" in in_ci
 
 
 def test_an_unreachable_endpoint_is_named(no_aws):

@@ -1,0 +1,227 @@
+"""The generated pipeline run as GitLab runs it, from a team's first push to a fresh clone.
+
+Every pipeline starts from a fresh clone of the bare `origin` (no DVC cache, no outputs, no
+credentials from the baking tree), and gitlab-ci-local's shell executor with --shell-isolation
+runs each job in its own copy of that clone, passing only artifacts between jobs. The test
+environment's virtualenv stands in for the runner's cached one (VENV); each job still runs the
+project's `make install`.
+
+S3 is moto in server mode with IAM enforcement and two users holding exactly the README's
+read-write and read-only policies. Protected variables (the write keys) reach only pipelines of
+the protected `main`; the read-only keys reach every pipeline. moto evaluates the policies'
+actions and resources (a read-only user cannot write; nobody can read outside the prefix;
+HeadBucket is refused under a prefix-scoped policy) but not the `s3:prefix` condition of
+ListBucket: a listing outside the prefix is allowed there, unlike on AWS.
+"""
+
+import json
+import random
+import re
+import sys
+import time
+
+import pytest
+
+from conftest import BUCKET, baked_project, iam_user, run
+
+pytestmark = pytest.mark.slow
+PREFIX = "team-model"
+
+
+def readme_policies(project):
+    """The README's IAM policies: {"Read-write": ..., "Read-only": ...}."""
+    text = (project / "README.md").read_text()
+    found = re.findall(r"^(Read-write|Read-only) policy.*?```json\n(.*?)```", text, re.S | re.M)
+    return {name: json.loads(body) for name, body in found}
+
+
+class Team:
+    """A team's repository: a developer's working copy, the bare `origin`, and S3."""
+
+    def __init__(self, project, origin, s3, writer, reader, runs):
+        self.project, self.origin, self.s3 = project, origin, s3
+        self.writer, self.reader, self.runs = writer, reader, runs
+        self.timings = {}
+
+    def pipeline(self, branch="main", source="push", **variables):
+        """Run a pipeline of ``branch``'s tip on origin in a fresh clone; (exit code, output)."""
+        clone = self.runs / f"run-{len(list(self.runs.iterdir())) + 1}"
+        run(f"git clone -q --branch {branch} {self.origin} {clone}", self.runs)
+        variables = {"VENV": sys.prefix, "CI_PIPELINE_SOURCE": source,
+                     "AWS_READONLY_ACCESS_KEY_ID": self.reader["AWS_ACCESS_KEY_ID"],
+                     "AWS_READONLY_SECRET_ACCESS_KEY": self.reader["AWS_SECRET_ACCESS_KEY"], **variables}
+        if branch == "main":  # protected variables reach the protected branch only
+            variables.update(self.writer)
+        flags = " ".join(["--shell-isolation", *(f"--variable {name}={value}" for name, value in variables.items())])
+        return run(f'make ci-local CI_LOCAL_ARGS="{flags}"', clone, check=False)
+
+    def keys(self):
+        listed = self.s3.client.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/")
+        return {item["Key"]: item["ETag"] for item in listed.get("Contents", [])}
+
+    def origin_file(self, path, ref="main"):
+        return run(f"git --git-dir {self.origin} show {ref}:{path}", self.project)[1]
+
+    def heads(self):
+        return run(f"git --git-dir {self.origin} for-each-ref --format='%(refname) %(objectname)' refs/heads",
+                   self.project)[1]
+
+    def origin_log(self):
+        return run(f"git --git-dir {self.origin} log --format=%s main", self.project)[1].splitlines()
+
+    def sync(self):
+        """The developer takes in what CI pushed (promotion commits)."""
+        run("git pull -q --ff-only origin main", self.project)
+
+
+def job_results(output):
+    """{job: "PASS" | "FAIL"} from gitlab-ci-local's summary; jobs that did not run are absent."""
+    return {job: status for status, job in re.findall(r"^\s*(PASS|FAIL)\s+(\S+)", output, re.M)}
+
+
+@pytest.fixture(scope="module")
+def team(cookies_session, s3, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("team")
+    project = baked_project(cookies_session, s3_bucket=BUCKET, s3_prefix=PREFIX, s3_endpoint_url=s3.endpoint)
+    policies = readme_policies(project)
+    assert set(policies) == {"Read-write", "Read-only"}
+    writer = iam_user(s3, "pipeline-writer", policies["Read-write"])
+    reader = iam_user(s3, "pipeline-reader", policies["Read-only"])
+    origin = tmp_path / "origin.git"
+    run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
+    # The README's order: the data goes to S3 before the first `git push`.
+    run("make push", project, env=writer)
+    run(f"git remote add origin {origin} && git push -q origin main", project)
+    (tmp_path / "runs").mkdir()
+    return Team(project, origin, s3, writer, reader, tmp_path / "runs")
+
+
+def test_the_policies_are_enforced_as_the_pipeline_relies_on(team):
+    import boto3
+    from botocore.exceptions import ClientError
+
+    def client(keys):
+        return boto3.client("s3", endpoint_url=team.s3.endpoint, region_name="us-east-1",
+                            aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"])
+
+    team.s3.client.put_object(Bucket=BUCKET, Key="another-project/secret", Body=b"x")
+    reader, writer = client(team.reader), client(team.writer)
+    assert reader.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/", MaxKeys=1)["KeyCount"] == 1
+    for refused in (lambda: reader.get_object(Bucket=BUCKET, Key="another-project/secret"),
+                    lambda: writer.get_object(Bucket=BUCKET, Key="another-project/secret"),
+                    lambda: reader.put_object(Bucket=BUCKET, Key=f"{PREFIX}/new", Body=b"x"),
+                    lambda: writer.head_bucket(Bucket=BUCKET)):
+        with pytest.raises(ClientError, match="AccessDenied|403|Forbidden"):
+            refused()
+    writer.put_object(Bucket=BUCKET, Key=f"{PREFIX}/new", Body=b"x")
+
+
+def step_a_the_first_push_trains_and_promotes(team):
+    code, out = team.pipeline()
+    assert code == 0, out
+    assert job_results(out) == {"checks": "PASS", "repro": "PASS", "promote": "PASS"}
+    promotion = team.origin_log()[0]
+    assert promotion.startswith("Promote model: roc_auc ") and promotion.endswith("(was 0.5000) [skip ci]")
+    assert float(team.origin_file("baseline.txt")) > 0.7
+    assert any("/files/md5/" in key for key in team.keys())
+    author = run(f"git --git-dir {team.origin} log -1 --format=%ae main", team.project)[1].strip()
+    assert author != "ci-promotion@localhost"
+
+
+def step_b_a_schedule_and_a_manual_run_on_the_up_to_date_branch_pass_and_promote_nothing(team):
+    log = team.origin_log()
+    for source in ("schedule", "web"):
+        code, out = team.pipeline(source=source)
+        assert code == 0, out
+        assert job_results(out) == {"checks": "PASS", "repro": "PASS", "promote": "PASS"}
+        assert "Running stage" not in out
+        assert "nothing to promote" in out
+    assert team.origin_log() == log
+
+
+def step_c_a_push_that_changes_only_the_ci_file_passes(team):
+    team.sync()
+    with open(team.project / ".gitlab-ci.yml", "a") as ci_file:
+        ci_file.write("# a comment\n")
+    run("git commit -qam 'CI: a comment' && git push -q origin main", team.project)
+    code, out = team.pipeline()
+    assert code == 0, out
+    assert job_results(out) == {"checks": "PASS", "repro": "PASS", "promote": "PASS"}
+    assert "Running stage" not in out
+
+
+def step_d_a_merge_request_with_read_only_keys_trains_reports_and_writes_nothing(team):
+    keys, main = team.keys(), team.origin_file("baseline.txt")
+    run("git checkout -q -b shallower-trees", team.project)
+    params = (team.project / "params.yaml").read_text().replace("    max_depth: 4\n", "    max_depth: 3\n")
+    (team.project / "params.yaml").write_text(params)
+    run("git commit -qam 'Try shallower trees' && git push -q origin shallower-trees", team.project)
+    run("git checkout -q main", team.project)
+    heads = team.heads()
+    code, out = team.pipeline(branch="shallower-trees", source="merge_request_event", CI_MERGE_REQUEST_IID="1",
+                              CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main")
+    assert code == 0, out
+    assert job_results(out) == {"checks": "PASS", "repro": "PASS", "report": "PASS"}
+    assert "S3: using the read-only keys" in out and "Running stage 'train'" in out
+    assert team.keys() == keys  # nothing written to S3
+    assert team.origin_file("baseline.txt") == main
+    assert team.heads() == heads  # nothing pushed to Git
+
+
+def step_e_a_data_push_then_a_readme_push_the_tip_pipeline_trains_and_promotes(team):
+    team.sync()
+    baseline = float(team.origin_file("baseline.txt"))
+    run("make data-push", team.project, env=team.writer)
+    with open(team.project / "README.md", "a") as readme:
+        readme.write("\nMore words.\n")
+    run("git commit -qam 'Docs only' && git push -q origin main", team.project)
+    code, out = team.pipeline()  # the data push's own pipeline was cancelled by the second push
+    assert code == 0, out
+    assert "Running stage 'train'" in out
+    assert team.origin_log()[0].startswith("Promote model: ")
+    assert float(team.origin_file("baseline.txt")) > baseline
+
+
+def step_g_a_fresh_clone_of_the_promoted_branch_restores_everything_without_running(team, tmp_path):
+    clone = tmp_path / "newcomer"
+    run(f"git clone -q {team.origin} {clone}", tmp_path)
+    run("make pull", clone, env=team.reader)
+    for path in ("data/raw", "data/holdout", "data/processed/train.parquet", "models", "reports/evaluate/gate.json"):
+        assert (clone / path).exists(), path
+    code, out = run("make repro", clone, env=team.reader)
+    assert "Running stage" not in out and "Data and pipelines are up to date" in out
+
+
+def step_f_a_worse_data_push_fails_with_the_verdict_and_promotes_nothing(team, tmp_path):
+    team.sync()
+    baseline = team.origin_file("baseline.txt")
+    batch = (team.project / "data/raw/batch_001.csv").read_text().splitlines()
+    rng = random.Random(3)
+    noisy = [batch[0]] + [",".join(line.split(",")[:-1] + [str(int(rng.random() < 0.3))])
+                          for line in batch[1:] * 4]
+    (tmp_path / "noisy.csv").write_text("\n".join(noisy) + "\n")
+    run(f"make data-push FILE={tmp_path / 'noisy.csv'}", team.project, env=team.writer)
+    code, out = team.pipeline()
+    assert code != 0
+    assert job_results(out) == {"checks": "PASS", "repro": "FAIL"}
+    assert re.search(r"^repro +> roc_auc \d\.\d{4} did not beat baseline \d\.\d{4} by 0\.0010$", out, re.M)
+    assert team.origin_file("baseline.txt") == baseline
+    assert team.origin_log()[0] == "Data push: add noisy.csv (4000 rows)"
+
+
+def test_a_team_from_its_first_push_to_a_newcomers_clone(team, tmp_path):
+    """Named steps in order on one repository, each starting where the last one left it."""
+    steps = [
+        (step_a_the_first_push_trains_and_promotes, ()),
+        (step_b_a_schedule_and_a_manual_run_on_the_up_to_date_branch_pass_and_promote_nothing, ()),
+        (step_c_a_push_that_changes_only_the_ci_file_passes, ()),
+        (step_d_a_merge_request_with_read_only_keys_trains_reports_and_writes_nothing, ()),
+        (step_e_a_data_push_then_a_readme_push_the_tip_pipeline_trains_and_promotes, ()),
+        (step_g_a_fresh_clone_of_the_promoted_branch_restores_everything_without_running, (tmp_path,)),
+        (step_f_a_worse_data_push_fails_with_the_verdict_and_promotes_nothing, (tmp_path,)),
+    ]
+    for step, extra in steps:
+        started = time.monotonic()
+        step(team, *extra)
+        print(f"{step.__name__}: {time.monotonic() - started:.0f} s")

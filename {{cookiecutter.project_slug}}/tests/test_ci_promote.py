@@ -1,0 +1,45 @@
+"""Where the promotion commit goes, and who authors it."""
+
+import pytest
+
+from {{ cookiecutter.package_name }}.cli import UserError
+from {{ cookiecutter.package_name }}.delivery import ci_promote
+
+
+@pytest.mark.parametrize("project_url, expected", [
+    ("https://gitlab.com/team/churn", "https://oauth2:tok@gitlab.com/team/churn.git"),
+    # Self-managed: plain http, a port and a relative URL root all survive.
+    ("http://git.example.com:8080/gitlab/team/churn", "http://oauth2:tok@git.example.com:8080/gitlab/team/churn.git"),
+])
+def test_an_access_token_pushes_to_the_projects_own_url(monkeypatch, project_url, expected):
+    monkeypatch.setenv("GITLAB_PUSH_TOKEN", "tok")
+    monkeypatch.setenv("CI_PROJECT_URL", project_url)
+    assert ci_promote.push_target() == expected
+
+
+def test_without_an_access_token_the_runners_origin_and_its_job_token_are_used(monkeypatch):
+    monkeypatch.delenv("GITLAB_PUSH_TOKEN", raising=False)
+    monkeypatch.setenv("CI_PROJECT_URL", "https://gitlab.com/team/churn")
+    assert ci_promote.push_target() == "origin"
+
+
+def test_the_author_is_the_pipeline_user_unless_set(monkeypatch):
+    monkeypatch.setenv("GITLAB_USER_NAME", "Ada")
+    monkeypatch.setenv("GITLAB_USER_EMAIL", "ada@example.com")
+    monkeypatch.delenv("PROMOTION_AUTHOR_NAME", raising=False)
+    monkeypatch.delenv("PROMOTION_AUTHOR_EMAIL", raising=False)
+    assert ci_promote.author() == ["-c", "user.name=Ada", "-c", "user.email=ada@example.com"]
+    monkeypatch.setenv("PROMOTION_AUTHOR_NAME", "Model Bot")
+    monkeypatch.setenv("PROMOTION_AUTHOR_EMAIL", "bot@example.com")
+    assert ci_promote.author() == ["-c", "user.name=Model Bot", "-c", "user.email=bot@example.com"]
+
+
+def test_no_author_at_all_is_a_clear_error(monkeypatch, tmp_path):
+    for name in ("GITLAB_USER_NAME", "GITLAB_USER_EMAIL", "PROMOTION_AUTHOR_NAME", "PROMOTION_AUTHOR_EMAIL",
+                 "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "empty"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match="PROMOTION_AUTHOR_NAME and PROMOTION_AUTHOR_EMAIL"):
+        ci_promote.author()
