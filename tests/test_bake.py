@@ -14,7 +14,8 @@ from conftest import METRICS, MODELS, TEMPLATE_DIR, bake, commit_count, install,
 PACKAGE = "churn_model"
 MODULES = {
     "": ["__init__", "cli", "config"],
-    "pipeline": ["__init__", "preprocess", "train", "evaluate", "sanity", "data_io", "gate", "metrics", "model_store"],
+    "pipeline": ["__init__", "preprocess", "train", "evaluate", "sanity", "data_io", "gate", "metrics", "model_store",
+                 "params"],
     "delivery": ["__init__", "promote", "ci_promote", "ci_report", "data_push"],
     "storage": ["__init__", "remote", "s3_local"],
     "bake": ["__init__", "project_setup", "sample_data"],
@@ -25,7 +26,7 @@ RENDERED_FILES = {
     *(f"src/{PACKAGE}/{folder + '/' if folder else ''}{module}.py" for folder, names in MODULES.items()
       for module in names),
     *(f"tests/{module}.py" for module in (
-        "conftest", "test_bake_setup", "test_ci_promote", "test_ci_report", "test_cli", "test_data_push",
+        "conftest", "test_bake_setup", "test_ci_promote", "test_ci_report", "test_cli", "test_data_push", "test_params",
         "test_evaluate", "test_gate",
         "test_preprocess", "test_promote", "test_sanity", "test_storage", "test_train")),
 }

@@ -39,5 +39,5 @@ def test_bad_baseline_is_a_clear_error(params, trained, content):
 
 def test_unknown_metric_is_a_clear_error(params, trained):
     params["evaluate"]["metric"] = "vibes"
-    with pytest.raises(UserError, match="'vibes' is unknown"):
+    with pytest.raises(UserError, match="evaluate.metric is 'vibes': input should be 'roc_auc'"):
         run_evaluate(params, trained)

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_cross_validation_uses_a_stratified_sample_when_rows_exceed_cv_max_rows(
 def test_bad_cv_max_rows_is_a_clear_error(params, workspace, value):
     run_preprocess(params, workspace)
     params["train"]["cv_max_rows"] = value
-    with pytest.raises(UserError, match=f"cv_max_rows is {value!r}"):
+    with pytest.raises(UserError, match=f"^params.yaml: train.cv_max_rows is {re.escape(repr(value))}: "):
         run_train(params, workspace)
     assert not workspace["models"].exists()
 
@@ -64,5 +65,13 @@ def test_bad_cv_max_rows_is_a_clear_error(params, workspace, value):
 def test_unknown_model_is_a_clear_error(params, workspace):
     run_preprocess(params, workspace)
     params["train"]["model"] = "deep_magic"
-    with pytest.raises(UserError, match="'deep_magic' is unknown"):
+    with pytest.raises(UserError, match="train.model is 'deep_magic': input should be 'xgboost', 'random_forest'"):
         run_train(params, workspace)
+
+
+def test_training_reports_each_fold_and_the_final_fit(params, workspace, capsys):
+    run_preprocess(params, workspace)
+    run_train(params, workspace)
+    out = capsys.readouterr().out
+    assert [f"train: CV fold {i}/3 on" in out for i in (1, 2, 3)] == [True] * 3
+    assert out.index("CV fold 3/3") < out.index("train: fitting the final model on 600 rows")

@@ -9,10 +9,11 @@ import sys
 import numpy as np
 
 from .. import config
-from ..cli import UserError, command, parser
+from ..cli import command, parser
 from . import gate, model_store
 from .data_io import load_xy, read_json
-from .metrics import METRICS, score_all
+from .metrics import score_all
+from .params import check
 
 
 def log_plots(live, y, proba, classes):
@@ -30,12 +31,8 @@ def log_plots(live, y, proba, classes):
 
 def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         baseline_file=config.BASELINE_FILE, out_dir=config.EVALUATE_DIR):
-    settings = params["evaluate"]
+    settings = check(params)["evaluate"]
     metric, min_improvement = settings["metric"], float(settings["min_improvement"])
-    if metric not in METRICS:
-        raise UserError(f"evaluate.metric {metric!r} is unknown: choose one of {', '.join(METRICS)}")
-    if min_improvement < 0:
-        raise UserError(f"evaluate.min_improvement is {min_improvement}: it must be >= 0")
     baseline = gate.read_baseline(baseline_file)
     X, y = load_xy(processed_dir / "holdout.parquet")
     classes = read_json(processed_dir / "encoding.json")["classes"]

@@ -15,6 +15,7 @@ import pyarrow as pa
 from .. import config
 from ..cli import UserError, command, parser
 from .data_io import read_data_dir, write_json, write_parquet
+from .params import check
 
 
 def validate(train, holdout, target):
@@ -101,6 +102,7 @@ def apply_encoding(frame, encoding):
 
 
 def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=config.PROCESSED_DIR):
+    check(params)
     target = params["data"]["target"]
     train = read_data_dir(raw_dir)
     holdout = read_data_dir(holdout_dir)

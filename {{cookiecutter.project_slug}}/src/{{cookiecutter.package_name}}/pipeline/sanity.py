@@ -13,6 +13,7 @@ from .. import config
 from ..cli import command, parser
 from . import model_store
 from .data_io import load_xy, read_json, write_atomically, write_json
+from .params import check
 
 
 def check_predictions(proba, n_rows):
@@ -68,7 +69,7 @@ def junit_xml(checks):
 def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         cv_file=config.CV_SCORES_FILE, out_dir=config.SANITY_DIR):
     """Run every check, write the reports, and return the names of the failed checks."""
-    settings = params["sanity"]
+    settings = check(params)["sanity"]
     X, y = load_xy(processed_dir / "holdout.parquet")
     classes = read_json(processed_dir / "encoding.json")["classes"]
     proba = np.asarray(model_store.load(model_dir).predict_proba(X), dtype="float64")

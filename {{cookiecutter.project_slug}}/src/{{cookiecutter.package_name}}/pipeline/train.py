@@ -1,6 +1,7 @@
 """Stage 2: k-fold cross-validation (scores kept for the sanity stage), then fit on all data."""
 
 import sys
+import time
 
 import numpy as np
 
@@ -9,6 +10,8 @@ from ..cli import UserError, command, parser
 from . import model_store
 from .data_io import load_xy, read_json, write_json
 from .metrics import score_all
+from .params import check
+from .params import hyperparameters as chosen_hyperparameters
 
 
 def cv_sample(y, max_rows, seed):
@@ -31,11 +34,9 @@ def cross_validate(kind, hyperparameters, seed, folds, X, y, max_rows=None):
     sample of about ``max_rows``."""
     from sklearn.model_selection import StratifiedKFold
 
-    if max_rows is not None and (not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 2):
-        raise UserError(f"train.cv_max_rows is {max_rows!r}: use a whole number of rows >= 2, or null for every row")
     sample = cv_sample(y, max_rows, seed)
     smallest = int(np.bincount(y[sample]).min())
-    if folds < 2 or smallest < folds:
+    if smallest < folds:
         raise UserError(
             f"train.cv_folds is {folds} but the rarest class has {smallest} rows in the cross-validation: "
             "use 2 <= cv_folds <= rows of the rarest class, raise train.cv_max_rows, or add data"
@@ -43,26 +44,29 @@ def cross_validate(kind, hyperparameters, seed, folds, X, y, max_rows=None):
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scores = []
     # Fold rows index X directly: no copy of the sample is made besides each fold's own.
-    for fit_rows, score_rows in splitter.split(sample, y[sample]):
+    for fold, (fit_rows, score_rows) in enumerate(splitter.split(sample, y[sample]), start=1):
         fit_rows, score_rows = sample[fit_rows], sample[score_rows]
+        started = time.monotonic()
         model = model_store.build(kind, hyperparameters, seed).fit(X[fit_rows], y[fit_rows])
         scores.append(score_all(y[score_rows], model.predict_proba(X[score_rows])))
+        # Flushed, so that a long run shows its progress in a CI job log as it happens.
+        print(f"train: CV fold {fold}/{folds} on {len(fit_rows)} rows in {time.monotonic() - started:.1f} s",
+              flush=True)
     return scores, len(sample)
 
 
 def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         cv_file=config.CV_SCORES_FILE):
-    settings = params["train"]
+    settings = check(params)["train"]
     kind, seed = settings["model"], settings["seed"]
-    if kind not in model_store.MODELS:
-        raise UserError(f"train.model {kind!r} is unknown: choose one of {', '.join(model_store.MODELS)}")
-    hyperparameters = settings.get(kind) or {}
+    hyperparameters = chosen_hyperparameters(params)
     X, y = load_xy(processed_dir / "train.parquet")
     n_classes = len(read_json(processed_dir / "encoding.json")["classes"])
     if len(np.unique(y)) != n_classes:
         raise UserError("training data lost a class during preprocessing: check data/raw")
     folds, cv_rows = cross_validate(kind, hyperparameters, seed, settings["cv_folds"], X, y,
                                     settings.get("cv_max_rows"))
+    print(f"train: fitting the final model on {len(y)} rows", flush=True)
     model = model_store.build(kind, hyperparameters, seed).fit(X, y)
     model_store.save(model, kind, model_dir)
     write_json(cv_file, {"model": kind, "rows": cv_rows, "folds": folds})

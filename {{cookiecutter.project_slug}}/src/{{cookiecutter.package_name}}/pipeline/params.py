@@ -1,0 +1,103 @@
+"""params.yaml, checked up front against one typed schema.
+
+Every stage calls ``check`` before it reads anything: a wrong key, type or value stops it with one
+line naming the key, the bad value and what is allowed, instead of a traceback halfway through.
+Hyperparameters are checked against the names the chosen estimator really accepts (XGBoost would
+otherwise ignore a misspelt one with a mere warning).
+"""
+
+import difflib
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..cli import UserError
+from .metrics import METRICS
+from .model_store import MODELS
+
+
+class Group(BaseModel):
+    # strict: "5" is not a number of folds; forbid: a misspelt key is an error, not a default.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Data(Group):
+    target: str = Field(min_length=1)
+
+
+class Preprocess(Group):
+    max_categories: int = Field(ge=1)
+
+
+class Train(Group):
+    model: Literal[MODELS]
+    seed: int
+    cv_folds: int = Field(ge=2)
+    cv_max_rows: int | None = Field(ge=2)
+    # Hyperparameters of each model, passed to its constructor: names checked by ``hyperparameters``.
+    xgboost: dict[str, Any] | None = None
+    random_forest: dict[str, Any] | None = None
+    logistic_regression: dict[str, Any] | None = None
+
+
+class Evaluate(Group):
+    metric: Literal[METRICS]
+    min_improvement: float = Field(ge=0)
+
+
+class Sanity(Group):
+    rate_tolerance: float = Field(ge=0, le=1)
+    cv_max_deviation: float = Field(ge=0)
+
+
+class Params(Group):
+    data: Data
+    preprocess: Preprocess
+    train: Train
+    evaluate: Evaluate
+    sanity: Sanity
+
+
+def _line(error):
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"params.yaml: {key} is not a setting this project knows: remove it or check its spelling"
+    if error["type"] == "missing":
+        return f"params.yaml: {key} is missing: add it (see the project's params.yaml as baked)"
+    return f"params.yaml: {key} is {error['input']!r}: {error['msg'][0].lower()}{error['msg'][1:]}"
+
+
+def check(params):
+    """Return ``params`` when they fit the schema; raise one UserError line per problem otherwise."""
+    try:
+        Params.model_validate(params)
+    except ValidationError as error:
+        raise UserError("\n".join(_line(problem) for problem in error.errors(include_url=False))) from None
+    return params
+
+
+def _accepted_names(kind):
+    if kind == "xgboost":
+        from xgboost import XGBClassifier
+
+        return set(XGBClassifier().get_params())
+    if kind == "random_forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return set(RandomForestClassifier().get_params())
+    from sklearn.linear_model import LogisticRegression
+
+    return set(LogisticRegression().get_params())
+
+
+def hyperparameters(params):
+    """The chosen model's hyperparameters, every name one its estimator accepts."""
+    kind = params["train"]["model"]
+    values = params["train"].get(kind) or {}
+    accepted = _accepted_names(kind)
+    for name in values:
+        if name not in accepted:
+            close = difflib.get_close_matches(name, accepted, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"see the {kind} documentation for its parameters"
+            raise UserError(f"params.yaml: train.{kind}.{name} is not a {kind} hyperparameter: {hint}")
+    return values
