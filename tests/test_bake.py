@@ -16,7 +16,7 @@ MODULES = {
     "": ["__init__", "cli", "config"],
     "pipeline": ["__init__", "preprocess", "train", "evaluate", "sanity", "data_io", "gate", "metrics", "model_store",
                  "params"],
-    "delivery": ["__init__", "promote", "ci_promote", "ci_report", "data_push"],
+    "delivery": ["__init__", "promote", "ci_promote", "ci_report", "data_push", "predict"],
     "storage": ["__init__", "remote", "s3_local"],
     "bake": ["__init__", "project_setup", "sample_data"],
 }
@@ -27,6 +27,7 @@ RENDERED_FILES = {
       for module in names),
     *(f"tests/{module}.py" for module in (
         "conftest", "test_bake_setup", "test_ci_promote", "test_ci_report", "test_cli", "test_data_push", "test_params",
+        "test_predict",
         "test_evaluate", "test_gate",
         "test_preprocess", "test_promote", "test_sanity", "test_storage", "test_train")),
 }

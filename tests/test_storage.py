@@ -209,3 +209,21 @@ def test_a_data_push_that_cannot_reach_s3_takes_its_file_out_again(cookies):
     assert not (project / "data/raw/batch_002.csv").exists()
     assert (project / "data/raw.dvc").read_text() == raw_dvc
     assert run("git status --porcelain", project)[1] == ""
+
+
+def test_make_predict_in_a_fresh_clone_pulls_the_model_of_dvc_lock(cookies, s3, tmp_path):
+    project = s3_project(cookies, s3, "predict")
+    run("make repro && git add -A && git commit -qm 'Train' && make push", project)
+    rows = project / "data/holdout/holdout.csv"
+    run(f"make predict INPUT={rows} OUTPUT={tmp_path}/here.parquet", project)
+    copy = clone(project, tmp_path, s3)
+    assert not (copy / "models").exists()
+    code, out = run(f"make predict INPUT={rows} OUTPUT={tmp_path}/there.csv", copy)
+    assert "pulling the model of dvc.lock from the remote" in out and "wrote 2000 predictions" in out
+    import pandas as pd
+
+    there, here = pd.read_csv(tmp_path / "there.csv"), pd.read_parquet(tmp_path / "here.parquet")
+    assert list(there.columns) == ["prediction", "probability_0", "probability_1"]
+    assert len(there) == 2000
+    assert (there["prediction"] == here["prediction"]).all()
+    assert abs(there["probability_1"] - here["probability_1"]).max() < 1e-6

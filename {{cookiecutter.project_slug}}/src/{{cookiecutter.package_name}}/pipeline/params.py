@@ -23,6 +23,7 @@ class Group(BaseModel):
 
 class Data(Group):
     target: str = Field(min_length=1)
+    id_column: str | None = None
 
 
 class Preprocess(Group):

@@ -52,11 +52,12 @@ def _native(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def fit_encoding(train, target, max_categories):
-    """Learn everything the encoding needs from the training data only."""
+def fit_encoding(train, target, max_categories, id_column=None):
+    """Learn everything the encoding needs from the training data only. The id column, when
+    there is one, is no feature: it identifies rows."""
     numeric, categorical = {}, {}
     for column in train.columns:
-        if column == target:
+        if column in (target, id_column):
             continue
         series = train[column]
         if _is_numeric(series):
@@ -71,17 +72,14 @@ def fit_encoding(train, target, max_categories):
             ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
             categorical[column] = [category for category, _ in ranked[:max_categories]]
     classes = sorted(_native(value) for value in train[target].dropna().unique())
-    return {"target": target, "classes": classes, "numeric": numeric, "categorical": categorical}
+    return {"target": target, "id_column": id_column, "classes": classes, "numeric": numeric,
+            "categorical": categorical}
 
 
-def apply_encoding(frame, encoding):
-    """Return a pyarrow Table: float32 numbers, 0/1 uint8 indicators and the encoded target.
-
-    Rows without a target are dropped. Columns are built one at a time and the indicators take
-    one byte, so the encoded data stays smaller than the frame it comes from.
-    """
-    has_target = frame[encoding["target"]].notna().to_numpy()
-    keep = slice(None) if has_target.all() else has_target  # no filtered copy of the frame when none is dropped
+def encode_features(frame, encoding, keep=slice(None)):
+    """The encoded feature columns of ``frame`` (rows ``keep``), as {name: numpy array}: float32
+    numbers with the training median for gaps, 0/1 uint8 indicators. No target is needed, so the
+    delivered model encodes new rows with the same code (`make predict`)."""
     columns = {}
     for column, spec in encoding["numeric"].items():
         numbers = pd.to_numeric(frame[column], errors="coerce")
@@ -96,6 +94,18 @@ def apply_encoding(frame, encoding):
         codes = pd.Index(categories).get_indexer(frame[column].astype("string"))[keep]
         for index, category in enumerate(categories):
             columns[f"{column}={category}"] = (codes == index).astype("uint8")
+    return columns
+
+
+def apply_encoding(frame, encoding):
+    """Return a pyarrow Table: the encoded features and the encoded target.
+
+    Rows without a target are dropped. Columns are built one at a time and the indicators take
+    one byte, so the encoded data stays smaller than the frame it comes from.
+    """
+    has_target = frame[encoding["target"]].notna().to_numpy()
+    keep = slice(None) if has_target.all() else has_target  # no filtered copy of the frame when none is dropped
+    columns = encode_features(frame, encoding, keep)
     class_index = {label: index for index, label in enumerate(encoding["classes"])}
     columns[config.TARGET_COLUMN] = frame[encoding["target"]].map(class_index).to_numpy()[keep].astype("int32")
     return pa.table(columns)
@@ -107,7 +117,10 @@ def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=
     train = read_data_dir(raw_dir)
     holdout = read_data_dir(holdout_dir)
     validate(train, holdout, target)
-    encoding = fit_encoding(train, target, params["preprocess"]["max_categories"])
+    id_column = params["data"].get("id_column")
+    if id_column is not None and id_column not in train.columns:
+        raise UserError(f"data.id_column {id_column!r} is not a column of data/raw: set it to one, or to null")
+    encoding = fit_encoding(train, target, params["preprocess"]["max_categories"], id_column)
     holdout_out = apply_encoding(holdout, encoding)
     train_out = apply_encoding(train, encoding)
     del train, holdout  # the raw frames are the largest objects here; free them before writing

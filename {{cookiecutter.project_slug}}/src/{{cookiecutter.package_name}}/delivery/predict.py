@@ -1,0 +1,93 @@
+"""`make predict INPUT=new.csv OUTPUT=predictions.csv`: score new rows with the delivered model.
+
+Uses the model and the encoding of the current dvc.lock (pulled from the remote when they are not
+in the workspace) and writes one row per input row: the id column when `data.id_column` is set,
+`prediction` (the class label as in the training data) and `probability_<class>` per class.
+Input is CSV or Parquet with the training data's feature columns: a missing one is an error,
+extra ones (the target among them) are ignored, unseen categories and missing values are fine.
+Output is CSV or Parquet by its suffix, written whole or not at all.
+"""
+
+import sys
+from pathlib import Path
+
+from .. import config
+from ..cli import UserError, command, dvc, parser
+from ..pipeline import model_store
+from ..pipeline.data_io import DATA_SUFFIXES, read_data_file, read_json, write_atomically
+from ..pipeline.params import check
+from ..pipeline.preprocess import encode_features
+
+ENCODING_FILE = config.PROCESSED_DIR / "encoding.json"
+
+
+def load_delivered_model():
+    """The model and encoding of dvc.lock, pulled when the workspace lacks them."""
+    if not (config.MODEL_DIR / "model.json").exists() or not ENCODING_FILE.exists():
+        print("predict: pulling the model of dvc.lock from the remote", flush=True)
+        dvc("pull", "--quiet", str(config.MODEL_DIR), str(ENCODING_FILE), check=False)
+        if not (config.MODEL_DIR / "model.json").exists() or not ENCODING_FILE.exists():
+            raise UserError("no trained model here or on the remote: run `make repro` (or `make pull`) first")
+    return model_store.load(config.MODEL_DIR), read_json(ENCODING_FILE)
+
+
+def predict(frame, model, encoding, source="the input"):
+    """A DataFrame with one row of predictions per row of ``frame``."""
+    import numpy as np
+    import pandas as pd
+
+    needed = [*encoding["numeric"], *encoding["categorical"]]
+    missing = [column for column in needed if column not in frame.columns]
+    if missing:
+        raise UserError(f"{source} lacks the feature column(s) {', '.join(missing)}: the model was trained with them")
+    known = {*needed, encoding["target"], encoding.get("id_column")}
+    extra = [column for column in frame.columns if column not in known]
+    if extra:
+        print(f"predict: ignoring {len(extra)} column(s) the model does not use: {', '.join(map(str, extra))}")
+    columns = encode_features(frame, encoding)
+    X = np.empty((len(frame), len(encoding["features"])), dtype="float32")
+    for index, name in enumerate(encoding["features"]):
+        X[:, index] = columns[name]
+    proba = np.asarray(model.predict_proba(X), dtype="float64")
+    classes = encoding["classes"]
+    out = pd.DataFrame(index=range(len(frame)))
+    id_column = encoding.get("id_column")
+    if id_column:
+        if id_column not in frame.columns:
+            raise UserError(f"{source} lacks the id column {id_column!r} (data.id_column)")
+        out[id_column] = frame[id_column].to_numpy()
+    out["prediction"] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
+    for index, label in enumerate(classes):
+        out[f"probability_{label}"] = proba[:, index]
+    return out
+
+
+def write_predictions(frame, path):
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    else:
+        write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+@command
+def main(argv=None):
+    arguments = parser(__doc__)
+    arguments.add_argument("input", type=Path, help="CSV or Parquet file of rows to score")
+    arguments.add_argument("output", type=Path, help="where to write the predictions (.csv or .parquet)")
+    args = arguments.parse_args(argv)
+    for role, path in (("INPUT", args.input), ("OUTPUT", args.output)):
+        if path.suffix.lower() not in DATA_SUFFIXES:
+            raise UserError(f"{role} {path} is not a .csv or .parquet file: e.g. make predict INPUT=new.csv "
+                            "OUTPUT=predictions.csv")
+    if not args.input.is_file():
+        raise UserError(f"INPUT {args.input} does not exist")
+    check(config.load_params())
+    model, encoding = load_delivered_model()
+    predictions = predict(read_data_file(args.input), model, encoding, str(args.input))
+    write_predictions(predictions, args.output)
+    print(f"predict: wrote {len(predictions)} predictions to {args.output}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
