@@ -17,8 +17,11 @@ class UserError(Exception):
 
 
 def parser(doc):
-    """The argument parser of a command: its module docstring is the --help text."""
-    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """The argument parser of a command: its module docstring is the --help text, and its usage
+    line shows how it was started (`python -m <package>.<part>.<module>`)."""
+    started_as = getattr(sys.modules.get("__main__"), "__spec__", None)
+    prog = f"python -m {started_as.name}" if started_as and started_as.name.startswith(__package__) else None
+    return argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def command(main):
