@@ -7,6 +7,7 @@ Standard library only, so that the bake-time setup can use it before anything is
 import argparse
 import functools
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -60,7 +61,8 @@ def dvc(*args, check=True, capture=False):
     executable = dvc_executable()
     if executable is None:
         raise UserError("dvc is not installed here: run `make install`")
-    result = subprocess.run([*executable, *args], capture_output=capture, text=True)
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    result = subprocess.run([*executable, *args], capture_output=capture, text=True, env=env)
     if check and result.returncode != 0:
         detail = f": {result.stderr.strip()}" if capture and result.stderr.strip() else " (see its output above)"
         raise UserError(f"dvc {' '.join(args)} failed{detail}")

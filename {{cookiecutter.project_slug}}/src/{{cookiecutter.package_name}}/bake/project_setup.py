@@ -8,13 +8,11 @@ already done, and nothing is committed once the repository has a first commit, s
 never touches your own work. Standard library only, so it runs before `make install`.
 """
 
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from ..cli import UserError, command, dvc_executable, parser
+from ..cli import command, dvc, dvc_executable, git, parser
 from . import sample_data
 
 DATA_DIRS = (Path("data/raw"), Path("data/holdout"))
@@ -22,14 +20,6 @@ DATA_DIRS = (Path("data/raw"), Path("data/holdout"))
 
 def has_data(directory):
     return directory.is_dir() and any(p.suffix.lower() in (".csv", ".parquet") for p in directory.iterdir())
-
-
-def run(command_line):
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
-    result = subprocess.run(command_line, capture_output=True, text=True, env=env)
-    if result.returncode != 0:
-        raise UserError(f"`{' '.join(map(str, command_line))}` failed:\n{result.stderr.strip()}")
-    return result.stdout
 
 
 def write_sample_data():
@@ -40,14 +30,14 @@ def write_sample_data():
         print(f"project setup: wrote {sample_data.write_holdout(holdout)}")
 
 
-def has_commit(git):
-    return subprocess.run([git, "rev-parse", "--verify", "--quiet", "HEAD"], capture_output=True).returncode == 0
+def has_commit():
+    return git("rev-parse", "--verify", "--quiet", "HEAD", check=False).returncode == 0
 
 
-def init_git(git):
+def init_git():
     if not Path(".git").exists():
-        run([git, "init", "-q"])
-        run([git, "symbolic-ref", "HEAD", "refs/heads/main"])
+        git("init", "-q")
+        git("symbolic-ref", "HEAD", "refs/heads/main")
         print("project setup: initialised Git repository (branch main)")
 
 
@@ -59,46 +49,42 @@ def track_data():
         return True
     if not targets:
         return True
-    dvc = dvc_executable()
-    if dvc is None:
+    if dvc_executable() is None:
         print("project setup: dvc is not installed here, so data is not tracked yet: "
               "run `make install` (no commit until then, to keep data out of Git)")
         return False
-    run([*dvc, "add", "-q", *targets])
+    dvc("add", "-q", *targets, capture=True)
     print(f"project setup: tracking {', '.join(targets)} with DVC")
     return True
 
 
-def has_identity(git):
+def has_identity():
     # useConfigOnly: count only an identity from Git config or GIT_AUTHOR_* variables, never one
     # guessed from the host name.
-    return all(
-        subprocess.run([git, "-c", "user.useConfigOnly=true", "var", ident], capture_output=True).returncode == 0
-        for ident in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")
-    )
+    return all(git("-c", "user.useConfigOnly=true", "var", ident, check=False).returncode == 0
+               for ident in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"))
 
 
-def first_commit(git):
-    if not has_identity(git):
+def first_commit():
+    if not has_identity():
         print('project setup: no Git identity, so no commit yet: run `git config user.name "..."` '
               'and `git config user.email "..."`, then `make setup`')
         return
-    run([git, "add", "-A"])
-    run([git, "commit", "-q", "-m", "Initial commit: project skeleton with DVC-tracked data"])
+    git("add", "-A")
+    git("commit", "-q", "-m", "Initial commit: project skeleton with DVC-tracked data")
     print("project setup: made the first commit")
 
 
 def set_up_git():
-    git = shutil.which("git")
-    if git is None:
+    if shutil.which("git") is None:
         print("project setup: git is not installed: install Git, then run `make setup`")
         return
-    init_git(git)
-    if has_commit(git):
+    init_git()
+    if has_commit():
         print("project setup: the repository has its first commit; nothing to do")
         return
     if track_data():
-        first_commit(git)
+        first_commit()
 
 
 @command
