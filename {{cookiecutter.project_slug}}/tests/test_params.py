@@ -19,7 +19,8 @@ def test_the_projects_own_params_pass(project_params):
                                           "than or equal to 0"),
     ("evaluate", "metric", "mse", "params.yaml: evaluate.metric is 'mse': input should be 'roc_auc'"),
     ("sanity", "rate_tolerance", 2, "params.yaml: sanity.rate_tolerance is 2: input should be less than or equal"),
-    ("preprocess", "max_categorie", 20, "params.yaml: preprocess.max_categorie is not a setting this project knows"),
+    ("train", "one_hot_max_categorie", 20, "params.yaml: train.one_hot_max_categorie is not a setting this "
+                                            "project knows"),
 ])
 def test_a_bad_value_is_one_line_naming_key_value_and_rule(params, group, key, value, message):
     params[group][key] = value

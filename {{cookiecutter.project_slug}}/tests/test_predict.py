@@ -1,7 +1,5 @@
 """The delivered model scores raw rows: one output row per input row, whatever the input brings."""
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +13,7 @@ from conftest import run_preprocess, run_train, sample_frame
 
 
 def delivered(ws):
-    return model_store.load(ws["models"]), json.loads((ws["processed"] / "encoding.json").read_text())
+    return model_store.load(ws["models"])
 
 
 def test_raw_sample_rows_get_a_label_and_a_probability_per_class(trained):

@@ -5,6 +5,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.config import TARGET_COLUMN
+from {{ cookiecutter.package_name }}.pipeline.data_io import load_xy
 
 from conftest import run_preprocess, sample_frame
 
@@ -13,28 +14,27 @@ def outputs(ws):
     return sorted(p.name for p in ws["processed"].glob("*")) if ws["processed"].exists() else []
 
 
-def test_writes_parquet_with_encoded_target_and_no_missing_values(params, workspace):
+def test_writes_parquet_with_encoded_target_numbers_and_category_codes(params, workspace):
     encoding = run_preprocess(params, workspace)
     assert outputs(workspace) == ["encoding.json", "holdout.parquet", "train.parquet"]
     train = pd.read_parquet(workspace["processed"] / "train.parquet")
     assert len(train) == 600
     assert set(train[TARGET_COLUMN]) == {0, 1}
-    assert not train.isna().any().any()
-    assert "contract=month-to-month" in train.columns
-    assert "customer_age__missing" in train.columns  # the sample data has gaps there
     assert encoding["classes"] == [0, 1]
+    assert encoding["categorical"]["contract"] == ["month-to-month", "one-year", "two-year"]
+    assert encoding["features"] == [c for c in sample_frame(1, 1).columns if c != "churned"]
+    assert train["tenure_months"].dtype == "float32"
+    assert train["customer_age"].isna().any()  # gaps stay gaps: each model handles them its own way
+    assert train["contract"].dtype == "int32" and set(train["contract"]) == {0, 1, 2}
+    assert (train["region"] == -1).any()  # a missing category has code -1
 
 
-def test_rows_without_a_target_are_dropped_and_features_keep_compact_types(params, workspace):
+def test_rows_without_a_target_are_dropped(params, workspace):
     frame = pd.read_csv(workspace["raw"] / "batch_001.csv")
     frame.loc[:9, "churned"] = None
     frame.to_csv(workspace["raw"] / "batch_001.csv", index=False)
     run_preprocess(params, workspace)
-    train = pd.read_parquet(workspace["processed"] / "train.parquet")
-    assert len(train) == len(frame) - 10
-    assert train["tenure_months"].dtype == "float32"
-    assert train["contract=month-to-month"].dtype == "uint8"  # 0/1 columns take one byte
-    assert train["customer_age__missing"].dtype == "uint8"
+    assert len(pd.read_parquet(workspace["processed"] / "train.parquet")) == len(frame) - 10
 
 
 def test_encoding_is_fitted_on_training_data_only(params, workspace):
@@ -48,8 +48,41 @@ def test_encoding_is_fitted_on_training_data_only(params, workspace):
     after = json.loads((workspace["processed"] / "encoding.json").read_text())
     assert after == before
     encoded = pd.read_parquet(workspace["processed"] / "holdout.parquet")
-    contract_columns = [c for c in encoded.columns if c.startswith("contract=")]
-    assert (encoded[contract_columns] == 0).all().all()  # unseen category -> all zeros
+    assert (encoded["contract"] == -1).all()  # unseen category -> missing
+
+
+def test_every_category_of_a_high_cardinality_column_is_kept(params, workspace):
+    frame = pd.read_csv(workspace["raw"] / "batch_001.csv")
+    frame["song_id"] = [f"s{i}" for i in range(len(frame))]
+    frame.to_csv(workspace["raw"] / "batch_001.csv", index=False)
+    holdout = pd.read_csv(workspace["holdout"] / "holdout.csv").assign(song_id="s7")
+    holdout.to_csv(workspace["holdout"] / "holdout.csv", index=False)
+    encoding = run_preprocess(params, workspace)
+    assert len(encoding["categorical"]["song_id"]) == len(frame)
+    assert loaded(workspace, "holdout", encoding)["song_id"].eq("s7").all()
+
+
+def test_a_text_column_of_numbers_with_a_few_stray_strings_is_numeric(params, workspace, capsys):
+    frame = pd.read_csv(workspace["raw"] / "batch_001.csv")
+    frame["monthly_charges"] = frame["monthly_charges"].astype(str)
+    frame.loc[:2, "monthly_charges"] = "?"  # "n/a" and the like are read as missing already
+    frame.to_csv(workspace["raw"] / "batch_001.csv", index=False)
+    encoding = run_preprocess(params, workspace)
+    assert "monthly_charges" in encoding["numeric"]
+    assert "monthly_charges is numeric; its 3 value(s) that are not numbers count as missing" in capsys.readouterr().out
+    assert loaded(workspace, "train", encoding)["monthly_charges"].isna().sum() == 3
+
+
+def test_a_mostly_text_column_stays_categorical(params, workspace):
+    frame = pd.read_csv(workspace["raw"] / "batch_001.csv")
+    frame["region"] = frame["region"].where(frame.index % 2 == 0, "7")  # half numbers, half text
+    frame.to_csv(workspace["raw"] / "batch_001.csv", index=False)
+    encoding = run_preprocess(params, workspace)
+    assert "region" in encoding["categorical"] and "7" in encoding["categorical"]["region"]
+
+
+def loaded(ws, split, encoding):
+    return load_xy(ws["processed"] / f"{split}.parquet", encoding)[0]
 
 
 def test_multiclass_text_target_and_parquet_input(params, workspace):

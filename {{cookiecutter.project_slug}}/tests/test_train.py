@@ -16,13 +16,15 @@ def test_every_model_trains_and_reloads_from_a_safe_format(params, workspace, ki
     run_preprocess(params, workspace)
     run_train(params, workspace)
     files = sorted(p.name for p in workspace["models"].iterdir())
-    assert files == ["model.json", "model.ubj" if kind == "xgboost" else "model.skops"]
-    X, y = load_xy(workspace["processed"] / "holdout.parquet")
-    proba = model_store.load(workspace["models"]).predict_proba(X)
+    assert files == ["encoding.json", "model.json", "model.ubj" if kind == "xgboost" else "model.skops"]
+    model, encoding = model_store.load(workspace["models"])
+    X, y = load_xy(workspace["processed"] / "holdout.parquet", encoding)
+    proba = model.predict_proba(X)
     assert proba.shape == (len(y), 2)
     folds = json.loads(workspace["cv"].read_text())["folds"]
     assert len(folds) == params["train"]["cv_folds"]
-    assert json.loads(workspace["cv"].read_text())["rows"] == len(load_xy(workspace["processed"] / "train.parquet")[1])
+    assert json.loads(workspace["cv"].read_text())["rows"] == len(load_xy(workspace["processed"] / "train.parquet",
+                                                                            encoding)[1])
     assert all(0.5 < fold["roc_auc"] <= 1 for fold in folds)
 
 
@@ -46,7 +48,7 @@ def test_cross_validation_uses_a_stratified_sample_when_rows_exceed_cv_max_rows(
     params["train"]["cv_max_rows"] = 300
     run_train(params, workspace)
     assert json.loads(workspace["cv"].read_text())["rows"] == 300
-    _, y = load_xy(workspace["processed"] / "train.parquet")
+    _, y = load_xy(workspace["processed"] / "train.parquet", model_store.load(workspace["models"])[1])
     rows = train.cv_sample(y, 300, seed=1)
     assert len(rows) == 300 and len(set(rows)) == 300
     assert abs(y[rows].mean() - y.mean()) < 0.01  # class shares kept

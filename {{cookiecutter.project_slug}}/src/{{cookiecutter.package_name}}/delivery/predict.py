@@ -1,8 +1,9 @@
 """`make predict INPUT=new.csv OUTPUT=predictions.csv`: score new rows with the delivered model.
 
-Uses the model and the encoding of the current dvc.lock (pulled from the remote when they are not
-in the workspace) and writes one row per input row: the id column when `data.id_column` is set,
-`prediction` (the class label as in the training data) and `probability_<class>` per class.
+Uses the model of the current dvc.lock and the encoding saved with it (pulled from the remote
+when the workspace has no model) and writes one row per input row: the id column when
+`data.id_column` is set, `prediction` (the class label as in the training data) and
+`probability_<class>` per class.
 Input is CSV or Parquet with the training data's feature columns: a missing one is an error,
 extra ones (the target among them) are ignored, unseen categories and missing values are fine.
 Output is CSV or Parquet by its suffix, written whole or not at all.
@@ -14,21 +15,19 @@ from pathlib import Path
 from .. import config
 from ..cli import UserError, command, dvc, parser
 from ..pipeline import model_store
-from ..pipeline.data_io import DATA_SUFFIXES, read_data_file, read_json, write_atomically
+from ..pipeline.data_io import DATA_SUFFIXES, read_data_file, write_atomically
 from ..pipeline.params import check
 from ..pipeline.preprocess import encode_features
 
-ENCODING_FILE = config.PROCESSED_DIR / "encoding.json"
-
 
 def load_delivered_model():
-    """The model and encoding of dvc.lock, pulled when the workspace lacks them."""
-    if not (config.MODEL_DIR / "model.json").exists() or not ENCODING_FILE.exists():
+    """The model of dvc.lock and its encoding, pulled when the workspace lacks them."""
+    if not (config.MODEL_DIR / "model.json").exists():
         print("predict: pulling the model of dvc.lock from the remote", flush=True)
-        dvc("pull", "--quiet", str(config.MODEL_DIR), str(ENCODING_FILE), check=False)
-        if not (config.MODEL_DIR / "model.json").exists() or not ENCODING_FILE.exists():
+        dvc("pull", "--quiet", str(config.MODEL_DIR), check=False)
+        if not (config.MODEL_DIR / "model.json").exists():
             raise UserError("no trained model here or on the remote: run `make repro` (or `make pull`) first")
-    return model_store.load(config.MODEL_DIR), read_json(ENCODING_FILE)
+    return model_store.load(config.MODEL_DIR)
 
 
 def predict(frame, model, encoding, source="the input"):
@@ -36,7 +35,7 @@ def predict(frame, model, encoding, source="the input"):
     import numpy as np
     import pandas as pd
 
-    needed = [*encoding["numeric"], *encoding["categorical"]]
+    needed = encoding["features"]
     missing = [column for column in needed if column not in frame.columns]
     if missing:
         raise UserError(f"{source} lacks the feature column(s) {', '.join(missing)}: the model was trained with them")
@@ -44,11 +43,7 @@ def predict(frame, model, encoding, source="the input"):
     extra = [column for column in frame.columns if column not in known]
     if extra:
         print(f"predict: ignoring {len(extra)} column(s) the model does not use: {', '.join(map(str, extra))}")
-    columns = encode_features(frame, encoding)
-    X = np.empty((len(frame), len(encoding["features"])), dtype="float32")
-    for index, name in enumerate(encoding["features"]):
-        X[:, index] = columns[name]
-    proba = np.asarray(model.predict_proba(X), dtype="float64")
+    proba = np.asarray(model.predict_proba(encode_features(frame, encoding)), dtype="float64")
     classes = encoding["classes"]
     out = pd.DataFrame(index=range(len(frame)))
     id_column = encoding.get("id_column")

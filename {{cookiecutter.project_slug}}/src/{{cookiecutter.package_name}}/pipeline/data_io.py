@@ -85,18 +85,22 @@ def write_parquet(path, table):
     write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
-def load_xy(parquet_path):
-    """Features as one float32 matrix, and the encoded target, from a processed Parquet file.
-
-    The matrix is filled one column at a time: reading the whole file first would hold a second
-    full copy of the data, and that copy would set the peak memory of the train stage.
-    """
-    import numpy as np
+def load_xy(parquet_path, encoding):
+    """The model's input (as ``preprocess.encode_features`` makes it) and the encoded target, from a
+    processed Parquet file: categoricals rebuilt from their codes over the training categories."""
+    import pandas as pd
     import pyarrow.parquet as pq
 
+    # One column at a time: reading the whole file first would hold a second full copy of the data.
     parquet = pq.ParquetFile(parquet_path)
-    features = [name for name in parquet.schema_arrow.names if name != config.TARGET_COLUMN]
-    X = np.empty((parquet.metadata.num_rows, len(features)), dtype="float32")
-    for index, name in enumerate(features):
-        X[:, index] = parquet.read(columns=[name]).column(0).to_numpy()
-    return X, parquet.read(columns=[config.TARGET_COLUMN]).column(0).to_numpy()
+
+    def column(name):
+        return parquet.read(columns=[name]).column(0).to_numpy()
+
+    features = {}
+    for name in encoding["features"]:
+        values = column(name)
+        if name in encoding["categorical"]:
+            values = pd.Categorical.from_codes(values, categories=encoding["categorical"][name])
+        features[name] = values
+    return pd.DataFrame(features, copy=False), column(config.TARGET_COLUMN)

@@ -11,7 +11,7 @@ import numpy as np
 from .. import config
 from ..cli import command, parser
 from . import gate, model_store
-from .data_io import load_xy, read_json
+from .data_io import load_xy
 from .metrics import score_all
 from .params import check
 
@@ -34,9 +34,10 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     settings = check(params)["evaluate"]
     metric, min_improvement = settings["metric"], float(settings["min_improvement"])
     baseline = gate.read_baseline(baseline_file)
-    X, y = load_xy(processed_dir / "holdout.parquet")
-    classes = read_json(processed_dir / "encoding.json")["classes"]
-    proba = np.asarray(model_store.load(model_dir).predict_proba(X), dtype="float64")
+    model, encoding = model_store.load(model_dir)
+    X, y = load_xy(processed_dir / "holdout.parquet", encoding)
+    classes = encoding["classes"]
+    proba = np.asarray(model.predict_proba(X), dtype="float64")
     scores = score_all(y, proba)
 
     from dvclive import Live

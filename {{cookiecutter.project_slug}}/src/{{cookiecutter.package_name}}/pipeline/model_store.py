@@ -1,4 +1,16 @@
-"""Build, save and load models in safe formats: XGBoost's own UBJSON, skops for scikit-learn."""
+"""Build, save and load models in safe formats: XGBoost's own UBJSON, skops for scikit-learn.
+
+Each model reads the features as preprocess leaves them (float32 numbers with gaps, categoricals
+over the training categories) in its own way:
+- XGBoost natively: categorical splits over every category, missing values learnt per split, and
+  the categories saved inside the model file.
+- scikit-learn models through a pipeline fitted with the model: numbers get the training median
+  for gaps plus a 0/1 "was missing" column; categorical columns with at most
+  ``one_hot_max_categories`` categories are one-hot encoded (categories rarer than 0.5 % of the rows
+  share one column, as do unseen ones); columns with more (ids and the like) are target-encoded,
+  cross-fitted so that a row's own label never leaks into its encoding. Logistic regression also
+  scales every column.
+"""
 
 from pathlib import Path
 
@@ -6,30 +18,58 @@ from ..cli import UserError
 from .data_io import read_json, write_json
 
 MODELS = ("xgboost", "random_forest", "logistic_regression")
-# Types skops does not trust by default but that our own random forests contain; the files come
-# from our own train stage, never from a third party.
-TRUSTED_SKOPS_TYPES = ["sklearn.tree._tree.Tree"]
+# Types skops does not trust by default but that our own scikit-learn pipelines contain; the files
+# come from our own train stage, never from a third party.
+TRUSTED_SKOPS_TYPES = [
+    "numpy.dtype",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.tree._tree.Tree",
+]
+ENCODING_FILE = "encoding.json"
 
 
-def build(kind, hyperparameters, seed):
+def _sklearn_pipeline(estimator, encoding, seed, one_hot_max_categories, scale):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
+
+    categorical = encoding["categorical"]
+    few = [c for c in encoding["features"] if c in categorical and len(categorical[c]) <= one_hot_max_categories]
+    many = [c for c in encoding["features"] if c in categorical and c not in few]
+    parts = [
+        ("numeric", SimpleImputer(strategy="median", add_indicator=True), encoding["numeric"]),
+        ("one_hot", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.005,
+                                  sparse_output=False, dtype="float32"), few),
+        ("target_encoded", TargetEncoder(cv=StratifiedKFold(5, shuffle=True, random_state=seed)), many),
+    ]
+    columns = ColumnTransformer([part for part in parts if part[2]], verbose_feature_names_out=False)
+    return make_pipeline(columns, *([StandardScaler()] if scale else []), estimator)
+
+
+def build(kind, hyperparameters, seed, encoding, one_hot_max_categories=20):
+    """An unfitted model for the features ``encoding`` describes."""
     if kind == "xgboost":
         from xgboost import XGBClassifier
 
-        return XGBClassifier(**hyperparameters, random_state=seed)
+        return XGBClassifier(**{"enable_categorical": True, **hyperparameters}, random_state=seed)
     if kind == "random_forest":
         from sklearn.ensemble import RandomForestClassifier
 
-        return RandomForestClassifier(**hyperparameters, random_state=seed)
-    if kind == "logistic_regression":
+        estimator = RandomForestClassifier(**hyperparameters, random_state=seed)
+    elif kind == "logistic_regression":
         from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
 
-        return make_pipeline(StandardScaler(), LogisticRegression(**hyperparameters, random_state=seed))
-    raise UserError(f"train.model {kind!r} is unknown: choose one of {', '.join(MODELS)} in params.yaml")
+        estimator = LogisticRegression(**hyperparameters, random_state=seed)
+    else:
+        raise UserError(f"train.model {kind!r} is unknown: choose one of {', '.join(MODELS)} in params.yaml")
+    return _sklearn_pipeline(estimator, encoding, seed, one_hot_max_categories,
+                             scale=kind == "logistic_regression")
 
 
-def save(model, kind, model_dir):
+def save(model, kind, model_dir, encoding):
+    """Save the model with the encoding it reads its input through (make predict needs both)."""
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     if kind == "xgboost":
@@ -40,10 +80,12 @@ def save(model, kind, model_dir):
 
         filename = "model.skops"
         skops.io.dump(model, model_dir / filename)
+    write_json(model_dir / ENCODING_FILE, encoding)
     write_json(model_dir / "model.json", {"model": kind, "file": filename})
 
 
 def load(model_dir):
+    """The saved model and its encoding."""
     model_dir = Path(model_dir)
     meta_file = model_dir / "model.json"
     if not meta_file.exists():
@@ -55,7 +97,8 @@ def load(model_dir):
 
         model = XGBClassifier()
         model.load_model(path)
-        return model
-    import skops.io
+    else:
+        import skops.io
 
-    return skops.io.load(path, trusted=TRUSTED_SKOPS_TYPES)
+        model = skops.io.load(path, trusted=TRUSTED_SKOPS_TYPES)
+    return model, read_json(model_dir / ENCODING_FILE)

@@ -26,15 +26,12 @@ class Data(Group):
     id_column: str | None = None
 
 
-class Preprocess(Group):
-    max_categories: int = Field(ge=1)
-
-
 class Train(Group):
     model: Literal[MODELS]
     seed: int
     cv_folds: int = Field(ge=2)
     cv_max_rows: int | None = Field(ge=2)
+    one_hot_max_categories: int = Field(ge=1)
     # Hyperparameters of each model, passed to its constructor: names checked by ``hyperparameters``.
     xgboost: dict[str, Any] | None = None
     random_forest: dict[str, Any] | None = None
@@ -53,7 +50,6 @@ class Sanity(Group):
 
 class Params(Group):
     data: Data
-    preprocess: Preprocess
     train: Train
     evaluate: Evaluate
     sanity: Sanity

@@ -1,9 +1,12 @@
-"""Stage 1: validate raw and holdout data, fit the encoding on training data, write Parquet.
+"""Stage 1: validate raw and holdout data, learn the column types and categories on the training
+data, write Parquet.
 
-Numeric columns: missing values take the training median (plus a 0/1 "missing" column when the
-training data had gaps). Other columns: one-hot over the most frequent training categories;
-unseen or missing categories encode as all zeros. The target is encoded as 0..k-1 over the
-sorted training classes.
+Numeric columns stay numbers (float32), missing values kept as such. Every other column is
+categorical over the categories the training data has, however many (ids with 100,000 values
+included); a missing or unseen value is a missing category. Each model decides how to use them
+(see model_store): XGBoost natively, scikit-learn models through an encoding pipeline. A text
+column whose values are nearly all numbers is numeric, its few stray strings missing. The target
+is encoded as 0..k-1 over the sorted training classes.
 """
 
 import sys
@@ -44,71 +47,90 @@ def validate(train, holdout, target):
         )
 
 
-def _is_numeric(series):
-    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-
-
 def _native(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def fit_encoding(train, target, max_categories, id_column=None):
-    """Learn everything the encoding needs from the training data only. The id column, when
-    there is one, is no feature: it identifies rows."""
-    numeric, categorical = {}, {}
+# A text column counts as numeric when at least this share of its values are numbers ("n/a", "?"
+# and typos then become missing values); below it, it is categorical.
+NUMERIC_SHARE = 0.95
+
+
+def _numbers(series):
+    """The column as float32 numbers when it is numeric (or text that is nearly all numbers), else None."""
+    if pd.api.types.is_bool_dtype(series):
+        return None
+    if pd.api.types.is_numeric_dtype(series):
+        return series.to_numpy(dtype="float32", na_value=np.nan)
+    present = series.dropna()
+    # A cheap look at the first values spares the full conversion of real text columns.
+    if len(present) == 0 or pd.to_numeric(present.head(1000), errors="coerce").notna().mean() < NUMERIC_SHARE:
+        return None
+    numbers = pd.to_numeric(series, errors="coerce")
+    if numbers[series.notna()].notna().mean() < NUMERIC_SHARE:
+        return None
+    return numbers.to_numpy(dtype="float32", na_value=np.nan)
+
+
+def fit_encoding(train, target, id_column=None):
+    """Learn the feature columns, their types and categories, and the classes, from the training
+    data only. The id column, when there is one, is no feature: it identifies rows."""
+    numeric, categorical, notes = [], {}, []
     for column in train.columns:
         if column in (target, id_column):
             continue
         series = train[column]
-        if _is_numeric(series):
-            median = series.median()
-            numeric[column] = {
-                "median": 0.0 if pd.isna(median) else float(median),
-                "missing_indicator": bool(series.isna().any()),
-            }
+        if _numbers(series) is not None:
+            numeric.append(column)
+            if not pd.api.types.is_numeric_dtype(series):
+                stray = int(pd.to_numeric(series, errors="coerce").isna().sum() - series.isna().sum())
+                notes.append(f"{column} is numeric; its {stray} value(s) that are not numbers count as missing")
         else:
-            counts = series.dropna().astype("string").value_counts(sort=False)
-            # Most frequent first, ties broken by name, so the encoding is deterministic.
-            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-            categorical[column] = [category for category, _ in ranked[:max_categories]]
+            categorical[column] = sorted(series.dropna().astype("string").unique().tolist())
     classes = sorted(_native(value) for value in train[target].dropna().unique())
-    return {"target": target, "id_column": id_column, "classes": classes, "numeric": numeric,
-            "categorical": categorical}
+    features = [c for c in train.columns if c in categorical or c in numeric]
+    return {"target": target, "id_column": id_column, "classes": classes, "features": features,
+            "numeric": numeric, "categorical": categorical, "notes": notes}
 
 
-def encode_features(frame, encoding, keep=slice(None)):
-    """The encoded feature columns of ``frame`` (rows ``keep``), as {name: numpy array}: float32
-    numbers with the training median for gaps, 0/1 uint8 indicators. No target is needed, so the
-    delivered model encodes new rows with the same code (`make predict`)."""
+def encode_features(frame, encoding):
+    """The model's input for the rows of ``frame``: a DataFrame of the feature columns in training
+    order, float32 numbers and categoricals over the training categories (unseen values missing).
+    No target is needed, so the delivered model reads new rows through the same code (make predict)."""
     columns = {}
-    for column, spec in encoding["numeric"].items():
-        numbers = pd.to_numeric(frame[column], errors="coerce")
-        values = numbers.to_numpy(dtype="float32", na_value=np.nan, copy=True)[keep]
-        missing = np.isnan(values)
-        if spec["missing_indicator"]:
-            columns[f"{column}__missing"] = missing.astype("uint8")
-        values[missing] = spec["median"]
-        columns[column] = values
-    for column, categories in encoding["categorical"].items():
-        # -1 for missing values and for categories the training data did not have.
-        codes = pd.Index(categories).get_indexer(frame[column].astype("string"))[keep]
-        for index, category in enumerate(categories):
-            columns[f"{column}={category}"] = (codes == index).astype("uint8")
-    return columns
+    for column in encoding["features"]:
+        if column in encoding["categorical"]:
+            values = frame[column]
+            if not pd.api.types.is_string_dtype(values):
+                values = values.astype("string")
+            categories = pd.Index(encoding["categorical"][column])
+            # -1, a missing value, for gaps and for categories the training data did not have.
+            columns[column] = pd.Categorical.from_codes(categories.get_indexer(values), categories=categories)
+        else:
+            columns[column] = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float32", na_value=np.nan)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
+
+
+def to_table(features, target=None):
+    """A pyarrow Table of encoded features (categoricals as their int32 codes, -1 for missing)
+    and, when given, the encoded target. ``data_io.load_xy`` turns it back into the model's input."""
+    columns = {name: (features[name].cat.codes.to_numpy().astype("int32")
+                      if isinstance(features[name].dtype, pd.CategoricalDtype) else features[name].to_numpy())
+               for name in features.columns}
+    if target is not None:
+        columns[config.TARGET_COLUMN] = target
+    return pa.table(columns)
 
 
 def apply_encoding(frame, encoding):
-    """Return a pyarrow Table: the encoded features and the encoded target.
-
-    Rows without a target are dropped. Columns are built one at a time and the indicators take
-    one byte, so the encoded data stays smaller than the frame it comes from.
-    """
+    """Return a pyarrow Table: the encoded features and the encoded target. Rows without a target
+    are dropped."""
     has_target = frame[encoding["target"]].notna().to_numpy()
-    keep = slice(None) if has_target.all() else has_target  # no filtered copy of the frame when none is dropped
-    columns = encode_features(frame, encoding, keep)
+    if not has_target.all():
+        frame = frame[has_target]
     class_index = {label: index for index, label in enumerate(encoding["classes"])}
-    columns[config.TARGET_COLUMN] = frame[encoding["target"]].map(class_index).to_numpy()[keep].astype("int32")
-    return pa.table(columns)
+    target = frame[encoding["target"]].map(class_index).to_numpy().astype("int32")
+    return to_table(encode_features(frame, encoding), target)
 
 
 def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=config.PROCESSED_DIR):
@@ -120,18 +142,20 @@ def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=
     id_column = params["data"].get("id_column")
     if id_column is not None and id_column not in train.columns:
         raise UserError(f"data.id_column {id_column!r} is not a column of data/raw: set it to one, or to null")
-    encoding = fit_encoding(train, target, params["preprocess"]["max_categories"], id_column)
+    encoding = fit_encoding(train, target, id_column)
     holdout_out = apply_encoding(holdout, encoding)
     train_out = apply_encoding(train, encoding)
     del train, holdout  # the raw frames are the largest objects here; free them before writing
-    encoding["features"] = [c for c in train_out.column_names if c != config.TARGET_COLUMN]
     # Everything is computed before the first write, so a failure leaves no partial output.
     write_parquet(out_dir / "train.parquet", train_out)
     write_parquet(out_dir / "holdout.parquet", holdout_out)
     write_json(out_dir / "encoding.json", encoding)
+    for note in encoding["notes"]:
+        print(f"preprocess: {note}")
     print(
         f"preprocess: {train_out.num_rows} training rows, {holdout_out.num_rows} holdout rows, "
-        f"{len(encoding['features'])} features, {len(encoding['classes'])} classes"
+        f"{len(encoding['numeric'])} numeric and {len(encoding['categorical'])} categorical features, "
+        f"{len(encoding['classes'])} classes"
     )
     return encoding
 

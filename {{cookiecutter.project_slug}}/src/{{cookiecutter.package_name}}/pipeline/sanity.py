@@ -70,9 +70,10 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         cv_file=config.CV_SCORES_FILE, out_dir=config.SANITY_DIR):
     """Run every check, write the reports, and return the names of the failed checks."""
     settings = check(params)["sanity"]
-    X, y = load_xy(processed_dir / "holdout.parquet")
-    classes = read_json(processed_dir / "encoding.json")["classes"]
-    proba = np.asarray(model_store.load(model_dir).predict_proba(X), dtype="float64")
+    model, encoding = model_store.load(model_dir)
+    X, y = load_xy(processed_dir / "holdout.parquet", encoding)
+    classes = encoding["classes"]
+    proba = np.asarray(model.predict_proba(X), dtype="float64")
     checks = (
         check_predictions(proba, len(y))
         + check_class_rates(proba, y, classes, float(settings["rate_tolerance"]))

@@ -29,9 +29,9 @@ def cv_sample(y, max_rows, seed):
     return np.sort(np.concatenate(rows))
 
 
-def cross_validate(kind, hyperparameters, seed, folds, X, y, max_rows=None):
+def cross_validate(build, seed, folds, X, y, max_rows=None):
     """Scores of each fold and the number of rows they came from: every row, or a stratified
-    sample of about ``max_rows``."""
+    sample of about ``max_rows``. ``build()`` returns a fresh unfitted model."""
     from sklearn.model_selection import StratifiedKFold
 
     sample = cv_sample(y, max_rows, seed)
@@ -47,8 +47,8 @@ def cross_validate(kind, hyperparameters, seed, folds, X, y, max_rows=None):
     for fold, (fit_rows, score_rows) in enumerate(splitter.split(sample, y[sample]), start=1):
         fit_rows, score_rows = sample[fit_rows], sample[score_rows]
         started = time.monotonic()
-        model = model_store.build(kind, hyperparameters, seed).fit(X[fit_rows], y[fit_rows])
-        scores.append(score_all(y[score_rows], model.predict_proba(X[score_rows])))
+        model = build().fit(X.iloc[fit_rows], y[fit_rows])
+        scores.append(score_all(y[score_rows], model.predict_proba(X.iloc[score_rows])))
         # Flushed, so that a long run shows its progress in a CI job log as it happens.
         print(f"train: CV fold {fold}/{folds} on {len(fit_rows)} rows in {time.monotonic() - started:.1f} s",
               flush=True)
@@ -60,15 +60,18 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     settings = check(params)["train"]
     kind, seed = settings["model"], settings["seed"]
     hyperparameters = chosen_hyperparameters(params)
-    X, y = load_xy(processed_dir / "train.parquet")
-    n_classes = len(read_json(processed_dir / "encoding.json")["classes"])
-    if len(np.unique(y)) != n_classes:
+    encoding = read_json(processed_dir / "encoding.json")
+    X, y = load_xy(processed_dir / "train.parquet", encoding)
+    if len(np.unique(y)) != len(encoding["classes"]):
         raise UserError("training data lost a class during preprocessing: check data/raw")
-    folds, cv_rows = cross_validate(kind, hyperparameters, seed, settings["cv_folds"], X, y,
-                                    settings.get("cv_max_rows"))
+
+    def build():
+        return model_store.build(kind, hyperparameters, seed, encoding, settings["one_hot_max_categories"])
+
+    folds, cv_rows = cross_validate(build, seed, settings["cv_folds"], X, y, settings.get("cv_max_rows"))
     print(f"train: fitting the final model on {len(y)} rows", flush=True)
-    model = model_store.build(kind, hyperparameters, seed).fit(X, y)
-    model_store.save(model, kind, model_dir)
+    model = build().fit(X, y)
+    model_store.save(model, kind, model_dir, encoding)
     write_json(cv_file, {"model": kind, "rows": cv_rows, "folds": folds})
     summary = ", ".join(f"{name} {np.mean([f[name] for f in folds]):.4f}" for name in folds[0])
     print(f"train: {kind} on {len(y)} rows; {len(folds)}-fold CV on {cv_rows} rows, mean: {summary}")
