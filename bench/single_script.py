@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 
-def features_and_target(table):
-    y = table.column("__target__").to_numpy()
-    return table.drop_columns(["__target__"]).to_pandas().to_numpy(dtype="float32"), y
+def features_and_target(preprocess, frame, encoding):
+    class_index = {label: index for index, label in enumerate(encoding["classes"])}
+    return preprocess.encode_features(frame, encoding), frame[encoding["target"]].map(class_index).to_numpy()
 
 
 def main():
@@ -44,14 +44,18 @@ def main():
     raw = data_io.read_data_dir(args.project / "data/raw")
     holdout = data_io.read_data_dir(args.project / "data/holdout")
     preprocess.validate(raw, holdout, target)
-    encoding = preprocess.fit_encoding(raw, target, params["preprocess"]["max_categories"])
-    X, y = features_and_target(preprocess.apply_encoding(raw, encoding))
-    X_hold, y_hold = features_and_target(preprocess.apply_encoding(holdout, encoding))
+    encoding = preprocess.fit_encoding(raw, target, params["data"].get("id_column"))
+    X, y = features_and_target(preprocess, raw, encoding)
+    X_hold, y_hold = features_and_target(preprocess, holdout, encoding)
     del raw, holdout
     settings = params["train"]
     kind, seed = settings["model"], settings["seed"]
-    train.cross_validate(kind, settings[kind], seed, settings["cv_folds"], X, y, settings.get("cv_max_rows"))
-    model = model_store.build(kind, settings[kind], seed).fit(X, y)
+
+    def build():
+        return model_store.build(kind, settings[kind], seed, encoding, settings["one_hot_max_categories"])
+
+    train.cross_validate(build, seed, settings["cv_folds"], X, y, settings.get("cv_max_rows"))
+    model = build().fit(X, y)
     proba = model.predict_proba(X_hold)
     scores = metrics.score_all(y_hold, proba)
     assert np.isfinite(proba).all() and len(proba) == len(y_hold)

@@ -26,10 +26,9 @@ RENDERED_FILES = {
     *(f"src/{PACKAGE}/{folder + '/' if folder else ''}{module}.py" for folder, names in MODULES.items()
       for module in names),
     *(f"tests/{module}.py" for module in (
-        "conftest", "test_bake_setup", "test_ci_promote", "test_ci_report", "test_cli", "test_data_push", "test_params",
-        "test_predict",
-        "test_evaluate", "test_gate",
-        "test_preprocess", "test_promote", "test_sanity", "test_storage", "test_train")),
+        "conftest", "test_bake_setup", "test_ci_promote", "test_ci_report", "test_cli", "test_data_push",
+        "test_evaluate", "test_gate", "test_model_store", "test_params", "test_predict", "test_preprocess",
+        "test_promote", "test_sanity", "test_storage", "test_train")),
 }
 SAMPLE_FILES = {"data/raw/batch_001.csv", "data/holdout/holdout.csv"}
 DVC_TRACKING_FILES = {"data/raw.dvc", "data/holdout.dvc", "data/.gitignore"}

@@ -14,10 +14,13 @@ pytestmark = pytest.mark.slow
 def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     report = tmp_path / "benchmarks.md"
     subprocess.run([sys.executable, str(TEMPLATE_DIR / "bench" / "run.py"), "--sizes", "3000", "--repeat", "1",
-                    "--output", str(report)], check=True, capture_output=True, text=True)
+                    "--small-quality", "--output", str(report)], check=True, capture_output=True, text=True)
     text = report.read_text()
-    for heading in ("## Fixed costs", "## Cold runs and re-runs", "## Peak memory per stage"):
+    for heading in ("## Fixed costs", "## Cold runs and re-runs", "## Peak memory per stage", "## Model quality"):
         assert heading in text
+    quality = next(line for line in text.splitlines() if line.startswith("| streaming (small) |"))
+    pipeline, xgboost_script, hgb_script = (float(cell) for cell in quality.split(" | ")[3:6])
+    assert all(0.5 < score <= 1 for score in (pipeline, xgboost_script, hgb_script))
     row = next(line for line in text.splitlines() if line.startswith("| 3,000 |") and "cold" in line)
     assert "ran: evaluate |" in row  # an evaluate parameter re-runs evaluate alone
     assert "ran: train, evaluate, sanity |" in row
