@@ -1,6 +1,8 @@
 """Model quality: the generated pipeline against the plain scripts a user would write instead.
 
-Each dataset is split once (stratified, fixed seed). The pipeline is a freshly baked project with
+Each dataset is split into training and holdout files (stratified, 25 % holdout, seed 0); a
+dataset of under 2,000 rows is also split with seeds 1 to 4 and the mean of the five splits
+reported, since one holdout row there moves accuracy by 0.02 or more. The pipeline is a freshly baked project with
 its default params.yaml (only `data.target` and `evaluate.metric` set), run with `make repro` on
 the two CSV files. The scripts get the same CSV files and read them with pandas:
 - XGBoost: text columns as pandas categoricals, `enable_categorical=True`, default hyperparameters;
@@ -82,7 +84,8 @@ def _as_user_reads_them(train_csv, holdout_csv, target):
     for column in X.columns:
         if not pd.api.types.is_numeric_dtype(X[column]):
             X[column] = X[column].astype("category")
-            X_hold[column] = pd.Categorical(X_hold[column], categories=X[column].cat.categories)
+            # Unseen holdout values become missing (pandas 3 no longer does that by itself).
+            X_hold[column] = X_hold[column].where(X_hold[column].isin(X[column].cat.categories)).astype(X[column].dtype)
     return X, y, X_hold, y_hold
 
 
@@ -122,31 +125,49 @@ def pipeline_score(project, train, holdout, target, metric):
     return json.loads(metrics_file.read_text())[metric]
 
 
+SMALL = 2000  # rows under which a dataset is split five times
+SPLITS = 5
+
+
 def run(bake, workdir, log, small=False):
-    """One row per dataset. ``bake(workdir, name)`` returns a fresh, installed project."""
+    """One row per dataset, each score a list (one per split). ``bake(workdir, name)`` returns a
+    fresh, installed project."""
     rows = []
     for name, (about, load) in datasets(small).items():
-        log(f"quality: {name}")
         frame, target = load()
-        train, holdout = split(frame, target)
         binary = frame[target].nunique() == 2
         project = bake(workdir, "quality-" + re.sub(r"\W+", "-", name))[1]
-        pipeline = pipeline_score(project, train, holdout, target, "roc_auc" if binary else "accuracy")
-        files = [project / "data/raw/data.csv", project / "data/holdout/data.csv"]
-        scripts = {"xgboost": xgboost_script(*files, target), "hist_gradient_boosting":
-                   hist_gradient_boosting_script(*files, target)}
+        scores = {"pipeline": [], "xgboost": [], "hist_gradient_boosting": []}
+        for seed in range(SPLITS if len(frame) < SMALL else 1):
+            log(f"quality: {name}, split {seed}")
+            train, holdout = split(frame, target, seed)
+            scores["pipeline"].append(pipeline_score(project, train, holdout, target,
+                                                     "roc_auc" if binary else "accuracy"))
+            files = [project / "data/raw/data.csv", project / "data/holdout/data.csv"]
+            scores["xgboost"].append(xgboost_script(*files, target))
+            scores["hist_gradient_boosting"].append(hist_gradient_boosting_script(*files, target))
         rows.append({"dataset": name, "about": about, "metric": "ROC AUC" if binary else "accuracy",
-                     "train_rows": len(train), "holdout_rows": len(holdout), "pipeline": pipeline, **scripts})
+                     "train_rows": len(train), "holdout_rows": len(holdout), **scores})
     return rows
+
+
+def gap(row, split=None):
+    """Pipeline minus the better script: on one split, or on the means over every split."""
+    pick = (lambda v: v[split]) if split is not None else (lambda v: sum(v) / len(v))
+    return pick(row["pipeline"]) - max(pick(row["xgboost"]), pick(row["hist_gradient_boosting"]))
 
 
 def table(rows):
     lines = ["| dataset | what it is | metric | pipeline (defaults) | XGBoost script | HistGradientBoosting "
-             "script | pipeline - better script |", "|---|---|---|---|---|---|---|"]
+             "script | pipeline - better script | mean of 5 splits: pipeline, XGBoost, HGB; pipeline - better |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        gap = r["pipeline"] - max(r["xgboost"], r["hist_gradient_boosting"])
-        verdict = "" if gap >= -TOLERANCE else " (MISSED)"
+        means = ""
+        if len(r["pipeline"]) > 1:
+            mean = {k: sum(r[k]) / len(r[k]) for k in ("pipeline", "xgboost", "hist_gradient_boosting")}
+            means = ", ".join(f"{v:.4f}" for v in mean.values()) + f"; **{gap(r):+.4f}**"
+        first = gap(r, 0)
         lines.append(f"| {r['dataset']} | {r['about']}; holdout {r['holdout_rows']:,} rows | {r['metric']} | "
-                     f"{r['pipeline']:.4f} | {r['xgboost']:.4f} | {r['hist_gradient_boosting']:.4f} | "
-                     f"**{gap:+.4f}**{verdict} |")
+                     f"{r['pipeline'][0]:.4f} | {r['xgboost'][0]:.4f} | {r['hist_gradient_boosting'][0]:.4f} | "
+                     f"**{first:+.4f}**{'' if first >= -TOLERANCE else ' (MISSED)'} | {means} |")
     return lines

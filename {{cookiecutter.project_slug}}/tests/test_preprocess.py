@@ -5,7 +5,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.config import TARGET_COLUMN
-from {{ cookiecutter.package_name }}.pipeline.data_io import load_xy
+from {{ cookiecutter.package_name }}.pipeline.data_io import load_xy, read_csv
 
 from conftest import run_preprocess, sample_frame
 
@@ -135,3 +135,11 @@ def test_bad_data_fails_clearly_and_writes_nothing(params, workspace, damage, me
     with pytest.raises(UserError, match=message):
         run_preprocess(params, workspace)
     assert outputs(workspace) == []
+
+
+def test_csv_files_read_exactly_as_pandas_pyarrow_engine_reads_them(tmp_path):
+    path = tmp_path / "tricky.csv"
+    path.write_text("num,text,flag,count\n1.5,a,yes,1\n,,no,2\nNA,None,,3\n3,<NA>,n/a,4\n-nan,#N/A,NULL,5\n")
+    ours = read_csv(path)
+    assert ours.equals(pd.read_csv(path, engine="pyarrow"))
+    assert ours["text"].isna().tolist() == [False, True, True, True, True]
