@@ -2,7 +2,8 @@
 
 Each dataset is split into training and holdout files (stratified, 25 % holdout, seed 0); a
 dataset of under 2,000 rows is also split with seeds 1 to 4 and the mean of the five splits
-reported, since one holdout row there moves accuracy by 0.02 or more. The pipeline is a freshly baked project with
+reported, since one holdout row there moves accuracy by 0.02 or more: the target (within
+0.005 of the better script, or better) is judged on that mean. The pipeline is a freshly baked project with
 its default params.yaml (only `data.target` and `evaluate.metric` set), run with `make repro` on
 the two CSV files. The scripts get the same CSV files and read them with pandas:
 - XGBoost: text columns as pandas categoricals, `enable_categorical=True`, default hyperparameters;
@@ -157,17 +158,23 @@ def gap(row, split=None):
     return pick(row["pipeline"]) - max(pick(row["xgboost"]), pick(row["hist_gradient_boosting"]))
 
 
+def met(row):
+    """The target, judged on the mean where there are several splits."""
+    return gap(row) >= -TOLERANCE
+
+
 def table(rows):
     lines = ["| dataset | what it is | metric | pipeline (defaults) | XGBoost script | HistGradientBoosting "
              "script | pipeline - better script | mean of 5 splits: pipeline, XGBoost, HGB; pipeline - better |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        means = ""
+        verdict = "" if met(r) else " (MISSED)"
+        means, first = "", f"**{gap(r, 0):+.4f}**{verdict}"
         if len(r["pipeline"]) > 1:
             mean = {k: sum(r[k]) / len(r[k]) for k in ("pipeline", "xgboost", "hist_gradient_boosting")}
-            means = ", ".join(f"{v:.4f}" for v in mean.values()) + f"; **{gap(r):+.4f}**"
-        first = gap(r, 0)
+            means = ", ".join(f"{v:.4f}" for v in mean.values()) + f"; **{gap(r):+.4f}**{verdict}"
+            first = f"{gap(r, 0):+.4f}"
         lines.append(f"| {r['dataset']} | {r['about']}; holdout {r['holdout_rows']:,} rows | {r['metric']} | "
                      f"{r['pipeline'][0]:.4f} | {r['xgboost'][0]:.4f} | {r['hist_gradient_boosting'][0]:.4f} | "
-                     f"**{first:+.4f}**{'' if first >= -TOLERANCE else ' (MISSED)'} | {means} |")
+                     f"{first} | {means} |")
     return lines
