@@ -72,3 +72,22 @@ def test_target_encoding_is_cross_fitted_so_a_row_never_sees_its_own_label(param
     # uses every label. The two differ when the encoding is cross-fitted.
     refitted = encoder.fit_transform(X[encoder.feature_names_in_], y)
     assert not np.allclose(refitted, encoder.transform(X[encoder.feature_names_in_]))
+
+
+@pytest.mark.parametrize("kind", model_store.MODELS)
+def test_every_model_trains_on_empty_true_false_and_one_valued_columns(params, workspace, kind):
+    for split in ("raw", "holdout"):
+        path = next(workspace[split].iterdir())
+        frame = pd.read_csv(path)
+        frame["never_filled"] = None
+        frame["is_vip"] = frame.index % 3 == 0
+        frame["country"] = "NL"
+        frame.to_csv(path, index=False)
+    params["train"]["model"] = kind
+    encoding = run_preprocess(params, workspace)
+    assert "never_filled" not in encoding["features"]
+    assert encoding["categorical"]["is_vip"] == ["False", "True"] and encoding["categorical"]["country"] == ["NL"]
+    run_train(params, workspace)
+    model, encoding = model_store.load(workspace["models"])
+    X, y = load_xy(workspace["processed"] / "holdout.parquet", encoding)
+    assert np.isfinite(model.predict_proba(X)).all()

@@ -56,20 +56,17 @@ def _native(value):
 NUMERIC_SHARE = 0.95
 
 
-def _numbers(series):
-    """The column as float32 numbers when it is numeric (or text that is nearly all numbers), else None."""
+def _is_numeric(series):
+    """Numbers, or text that is nearly all numbers."""
     if pd.api.types.is_bool_dtype(series):
-        return None
+        return False
     if pd.api.types.is_numeric_dtype(series):
-        return series.to_numpy(dtype="float32", na_value=np.nan)
+        return True
     present = series.dropna()
     # A cheap look at the first values spares the full conversion of real text columns.
-    if len(present) == 0 or pd.to_numeric(present.head(1000), errors="coerce").notna().mean() < NUMERIC_SHARE:
-        return None
-    numbers = pd.to_numeric(series, errors="coerce")
-    if numbers[series.notna()].notna().mean() < NUMERIC_SHARE:
-        return None
-    return numbers.to_numpy(dtype="float32", na_value=np.nan)
+    if pd.to_numeric(present.head(1000), errors="coerce").notna().mean() < NUMERIC_SHARE:
+        return False
+    return pd.to_numeric(present, errors="coerce").notna().mean() >= NUMERIC_SHARE
 
 
 def fit_encoding(train, target, id_column=None):
@@ -80,10 +77,12 @@ def fit_encoding(train, target, id_column=None):
         if column in (target, id_column):
             continue
         series = train[column]
-        if _numbers(series) is not None:
+        if series.isna().all():
+            notes.append(f"{column} has no values in data/raw: it is no feature")
+        elif _is_numeric(series):
             numeric.append(column)
-            if not pd.api.types.is_numeric_dtype(series):
-                stray = int(pd.to_numeric(series, errors="coerce").isna().sum() - series.isna().sum())
+            stray = int(pd.to_numeric(series.dropna(), errors="coerce").isna().sum())
+            if stray:
                 notes.append(f"{column} is numeric; its {stray} value(s) that are not numbers count as missing")
         else:
             categorical[column] = sorted(series.dropna().astype("string").unique().tolist())
