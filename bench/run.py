@@ -34,7 +34,7 @@ import synthetic  # noqa: E402
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1]
 SINGLE_SCRIPT = f"python {Path(__file__).parent / 'single_script.py'}"
-STAGES = ("preprocess", "train", "evaluate", "sanity")
+STAGES = ("validate", "preprocess", "train", "evaluate", "sanity")
 TARGETS = {"bake": 3.0, "noop": 1.3, "cold_1M": 1.3, "cold_5M": 1.2, "evaluate_only_1M": 0.2, "memory_5M": 3.0}
 
 
@@ -287,7 +287,7 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
     for r in sizes:
         worst = max(r["memory"].values())
         lines.append(f"| {r['rows']:,} | {r['frame_mib']:.0f} MiB | "
-                     + " | ".join(f"{r['memory'][s]:.0f} MiB" for s in STAGES)
+                     + " | ".join(f"{r['memory'][s]:.0f} MiB" if s in r["memory"] else "-" for s in STAGES)
                      + f" | **{worst / r['frame_mib']:.2f}** | {r['script_memory']:.0f} MiB | "
                      f"{r['read_csv_memory']:.0f} MiB ({r['read_csv_memory'] / r['frame_mib']:.2f} x frame) |")
     if previous:

@@ -14,8 +14,8 @@ from conftest import METRICS, MODELS, TEMPLATE_DIR, bake, commit_count, install,
 PACKAGE = "churn_model"
 MODULES = {
     "": ["__init__", "cli", "config"],
-    "pipeline": ["__init__", "preprocess", "train", "evaluate", "sanity", "data_io", "gate", "metrics", "model_store",
-                 "params"],
+    "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity", "data_io", "gate", "metrics",
+                 "model_store", "params"],
     "delivery": ["__init__", "promote", "ci_promote", "ci_report", "data_push", "predict"],
     "storage": ["__init__", "remote", "s3_local"],
     "bake": ["__init__", "project_setup", "sample_data"],
@@ -28,7 +28,7 @@ RENDERED_FILES = {
     *(f"tests/{module}.py" for module in (
         "conftest", "test_bake_setup", "test_ci_promote", "test_ci_report", "test_cli", "test_data_push",
         "test_evaluate", "test_gate", "test_model_store", "test_params", "test_predict", "test_preprocess",
-        "test_promote", "test_sanity", "test_storage", "test_train")),
+        "test_promote", "test_sanity", "test_storage", "test_train", "test_validate")),
 }
 SAMPLE_FILES = {"data/raw/batch_001.csv", "data/holdout/holdout.csv"}
 DVC_TRACKING_FILES = {"data/raw.dvc", "data/holdout.dvc", "data/.gitignore"}
@@ -75,7 +75,7 @@ def test_every_model_and_metric_bakes(cookies, model, metric):
     assert params["evaluate"]["metric"] == metric
     assert params["evaluate"]["min_improvement"] == 0.001
     assert set(yaml.safe_load((project / "dvc.yaml").read_text())["stages"]) == {
-        "preprocess", "train", "evaluate", "sanity"}
+        "validate", "preprocess", "train", "evaluate", "sanity"}
     assert tomllib.loads((project / "pyproject.toml").read_text())["project"]["name"] == "churn-model"
     assert float((project / "baseline.txt").read_text()) == CHANCE[metric]
 

@@ -138,3 +138,27 @@ def test_a_different_multiclass_dataset_needs_only_data_files_and_params(cookies
     assert metrics_show(project)["roc_auc"] > 0.8
     confusion = json.loads((project / "reports/evaluate/plots/sklearn/confusion_matrix.json").read_text())
     assert {row["actual"] for row in confusion} == {"adelie", "chinstrap", "gentoo"}  # one row per holdout row
+
+
+def test_validate_compares_with_the_accepted_data_and_a_leak_stops_training(cookies):
+    """Real Git history and DVC cache: the accepted data is data/raw of the commit that last
+    changed baseline.txt (here the first commit), read through DVC."""
+    project = baked_project(cookies)
+    raw = pd.read_csv(project / "data/raw/batch_001.csv")
+    shifted = raw.assign(monthly_charges=raw["monthly_charges"] + 3 * raw["monthly_charges"].std())
+    shifted.to_csv(project / "data/raw/batch_002.csv", index=False)
+    run("dvc add -q data/raw", project)
+    code, out = run("make repro", project)
+    assert "validate: accepted data of commit" in out
+    drift = json.loads((project / "reports/validate/drift.json").read_text())
+    assert drift["train_vs_accepted"][0]["feature"] == "monthly_charges" and drift["train_vs_accepted"][0]["drifted"]
+    assert "validate: warn drift: PSI over 0.25: monthly_charges" in out
+
+    leaky = raw.assign(churn_copy=raw["churned"] * 2 - 1)
+    leaky.to_csv(project / "data/raw/batch_001.csv", index=False)
+    (project / "data/raw/batch_002.csv").unlink()
+    holdout = pd.read_csv(project / "data/holdout/holdout.csv")
+    holdout.assign(churn_copy=holdout["churned"] * 2 - 1).to_csv(project / "data/holdout/holdout.csv", index=False)
+    code, out = run("make repro", project, check=False)
+    assert code != 0 and "Running stage 'train'" not in out
+    assert "validate: FAIL leakage: alone predicts the target almost perfectly: churn_copy (ROC AUC 1.000)" in out

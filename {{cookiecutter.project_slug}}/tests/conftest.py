@@ -52,6 +52,7 @@ def workspace(tmp_path):
         "cv": tmp_path / "reports" / "train" / "cv_scores.json",
         "evaluate": tmp_path / "reports" / "evaluate",
         "sanity": tmp_path / "reports" / "sanity",
+        "validate": tmp_path / "reports" / "validate",
         "baseline": tmp_path / "baseline.txt",
     }
     sample_data.write_csv(paths["raw"] / "batch_001.csv", sample_data.generate_rows(600, seed=1))

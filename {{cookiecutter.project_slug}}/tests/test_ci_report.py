@@ -36,3 +36,11 @@ def test_posting_outside_a_merge_request_does_nothing(project, monkeypatch, caps
     monkeypatch.delenv("CI_MERGE_REQUEST_IID", raising=False)
     assert ci_report.main(["post"]) == 0
     assert "not a merge-request pipeline" in capsys.readouterr().out
+
+
+def test_the_data_checks_section_is_what_validate_wrote(project):
+    assert ci_report.validate_section() == "### Data checks\n\n_did not run_"
+    (project / "reports/validate").mkdir(parents=True)
+    (project / "reports/validate/report.md").write_text("### Data checks\n\n| check |\n")
+    assert ci_report.validate_section() == "### Data checks\n\n| check |"
+    assert "| check |" in ci_report.build_report(None)

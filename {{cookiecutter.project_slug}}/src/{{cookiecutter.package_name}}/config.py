@@ -11,6 +11,7 @@ RAW_DIR = Path("data/raw")
 HOLDOUT_DIR = Path("data/holdout")
 PROCESSED_DIR = Path("data/processed")
 MODEL_DIR = Path("models")
+VALIDATE_DIR = Path("reports/validate")
 CV_SCORES_FILE = Path("reports/train/cv_scores.json")
 EVALUATE_DIR = Path("reports/evaluate")
 METRICS_FILE = EVALUATE_DIR / "metrics.json"

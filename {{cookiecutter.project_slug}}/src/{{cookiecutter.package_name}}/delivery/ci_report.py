@@ -51,6 +51,12 @@ def sanity_section():
     return "\n".join(["| result | check | detail |", "|---|---|---|", *rows])
 
 
+def validate_section():
+    """The data checks and drift, as the validate stage wrote them."""
+    section = config.VALIDATE_DIR / "report.md"
+    return section.read_text(encoding="utf-8").strip() if section.exists() else "### Data checks\n\n_did not run_"
+
+
 def build_report(ref):
     commit = git("rev-parse", "--short", "HEAD", check=False).stdout.strip()
     against = f"`{ref}`" if ref else "nothing (first commit)"
@@ -62,6 +68,7 @@ def build_report(ref):
         dvc_markdown("metrics", "diff", ref) if ref else dvc_markdown("metrics", "show"),
         "### Parameters",
         dvc_markdown("params", "diff", ref) if ref else "_no earlier commit_",
+        validate_section(),
         "### Sanity checks",
         sanity_section(),
         "### Plots",

@@ -26,6 +26,22 @@ class Data(Group):
     id_column: str | None = None
 
 
+Severity = Literal["fail", "warn"]
+
+
+class Validate(Group):
+    duplicate_rows: Severity
+    conflicting_labels: Severity
+    constant_columns: Severity
+    type_changes: Severity
+    missing_rate_jump: Severity
+    max_missing_jump: float = Field(ge=0, le=1)
+    leakage: Severity
+    leakage_max_auc: float = Field(gt=0.5, le=1)
+    drift: Severity
+    drift_max_psi: float = Field(gt=0)
+
+
 class Train(Group):
     model: Literal[MODELS]
     seed: int
@@ -50,6 +66,8 @@ class Sanity(Group):
 
 class Params(Group):
     data: Data
+    # "validate" is also a (deprecated) method name of pydantic models, hence the alias.
+    validation: Validate = Field(alias="validate")
     train: Train
     evaluate: Evaluate
     sanity: Sanity

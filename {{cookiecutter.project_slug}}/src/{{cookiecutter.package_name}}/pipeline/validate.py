@@ -1,0 +1,273 @@
+"""Stage: check the data before a model is trained on it: integrity, leakage and drift.
+
+Each check is `fail` (the stage exits 1 and training does not run) or `warn` (reported only), as
+params.yaml -> validate sets it. Writes reports/validate/summary.json, drift.json, junit.xml
+(GitLab's test tab) and report.md (a section of the merge-request report).
+
+Drift compares the new training data with the holdout, and with the accepted training data:
+data/raw as of the last commit that changed baseline.txt (the last promotion), read through DVC.
+The statistic is the population stability index (PSI) of each feature: over ten quantile bins of
+the reference for numbers, over its 20 most frequent categories for text, missing values a bin of
+their own. Rule of thumb: under 0.1 stable, 0.1-0.25 a shift, over 0.25 a large one.
+"""
+
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import config
+from ..cli import command, git, parser
+from .data_io import read_data_dir, write_atomically, write_json
+from .params import check
+from .preprocess import fit_encoding
+from .preprocess import validate as validate_columns
+
+DRIFT_BINS = 10
+DRIFT_CATEGORIES = 20
+LEAKAGE_SAMPLE_ROWS = 20_000  # enough to see a near-perfect predictor; keeps the stage fast at millions of rows
+
+
+def duplicate_rows(train):
+    duplicated = int(pd.util.hash_pandas_object(train, index=False).duplicated().sum())
+    return duplicated == 0, f"{duplicated} of {len(train)} rows in data/raw repeat an earlier row exactly"
+
+
+def conflicting_labels(train, features, target):
+    keys = pd.util.hash_pandas_object(train[features], index=False).to_numpy()
+    labels_per_key = pd.Series(train[target].to_numpy()).groupby(keys).nunique()
+    conflicted = int(np.isin(keys, labels_per_key.index[labels_per_key > 1]).sum())
+    return conflicted == 0, f"{conflicted} rows share identical features with a row of another {target!r}"
+
+
+def constant_columns(train, features):
+    constant = [c for c in features if train[c].nunique(dropna=False) <= 1]
+    return not constant, (f"one value only: {', '.join(constant)}" if constant else "every feature has 2+ values")
+
+
+def type_changes(kinds, other_kinds, other_name):
+    changed = [f"{c} ({kinds[c]} here, {other_kinds[c]} in {other_name})" for c in kinds
+               if c in other_kinds and kinds[c] != other_kinds[c]]
+    return not changed, (f"type changed: {'; '.join(changed)}" if changed else f"same types as {other_name}")
+
+
+def missing_rate_jumps(new, old, comparison, features, max_jump):
+    """Columns whose share of missing values is higher in ``new`` than in ``old`` by more than ``max_jump``."""
+    jumps = []
+    for column in features:
+        if column in new.columns and column in old.columns:
+            now, before = new[column].isna().mean(), old[column].isna().mean()
+            if now - before > max_jump:
+                jumps.append(f"{column} {before:.1%} -> {now:.1%}")
+    return not jumps, (f"{comparison}: missing share up by more than {max_jump:.0%}: {', '.join(jumps)}"
+                       if jumps else f"{comparison}: no missing share up by more than {max_jump:.0%}")
+
+
+def single_feature_scores(train, encoding, seed):
+    """How well each feature alone predicts the target: cross-validated ROC AUC (one-vs-rest for
+    multiclass) of a shallow tree on that one feature, text target-encoded (cross-fitted, so an id
+    column does not look predictive by memorising its rows)."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import TargetEncoder
+    from sklearn.tree import DecisionTreeClassifier
+
+    target = encoding["target"]
+    rows = train[train[target].notna()]
+    if len(rows) > LEAKAGE_SAMPLE_ROWS:
+        rows = rows.sample(LEAKAGE_SAMPLE_ROWS, random_state=seed)
+    y = pd.factorize(rows[target], sort=True)[0]
+    if np.bincount(y).min() < 3:  # too few rows of a class for three folds
+        return {}
+    folds = StratifiedKFold(3, shuffle=True, random_state=seed)
+    scores = {}
+    for column in encoding["features"]:
+        tree = DecisionTreeClassifier(max_depth=4, min_samples_leaf=10, random_state=seed)
+        if column in encoding["categorical"]:
+            x = rows[[column]].astype("string").fillna("(missing)")
+            model = make_pipeline(TargetEncoder(cv=folds), tree)
+        else:
+            x = pd.to_numeric(rows[column], errors="coerce").to_frame()
+            model = tree
+        proba = cross_val_predict(model, x, y, cv=folds, method="predict_proba")
+        scores[column] = float(roc_auc_score(y, proba[:, 1]) if proba.shape[1] == 2
+                               else roc_auc_score(y, proba, multi_class="ovr"))
+    return scores
+
+
+def leakage(scores, max_auc):
+    leaks = sorted(((s, c) for c, s in scores.items() if s >= max_auc), reverse=True)
+    if leaks:
+        return False, "alone predicts the target almost perfectly: " + ", ".join(f"{c} (ROC AUC {s:.3f})"
+                                                                                 for s, c in leaks)
+    best = max(scores.items(), key=lambda item: item[1], default=None)
+    return True, (f"strongest single feature: {best[0]} (ROC AUC {best[1]:.3f})" if best else "not enough rows")
+
+
+def _shares(values, edges=None, categories=None):
+    """Share of rows per bin: numeric bins by ``edges`` or the given ``categories`` plus "other",
+    and a last bin for missing values."""
+    missing = values.isna().to_numpy()
+    if edges is not None:
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+        counts = np.bincount(np.searchsorted(edges, numbers[~missing], side="right"), minlength=len(edges) + 1)
+    else:
+        index = pd.Index(categories).get_indexer(values[~missing].astype("string"))
+        counts = np.bincount(np.where(index < 0, len(categories), index), minlength=len(categories) + 1)
+    counts = np.append(counts, missing.sum())
+    return counts / max(len(values), 1)
+
+
+def psi(reference, current, numeric):
+    """Population stability index of ``current`` against ``reference``."""
+    if numeric:
+        numbers = pd.to_numeric(reference, errors="coerce").dropna()
+        edges = np.unique(np.quantile(numbers, np.linspace(0, 1, DRIFT_BINS + 1)[1:-1])) if len(numbers) else []
+        expected, actual = _shares(reference, edges=edges), _shares(current, edges=edges)
+    else:
+        top = reference.dropna().astype("string").value_counts().index[:DRIFT_CATEGORIES].tolist()
+        expected, actual = _shares(reference, categories=top), _shares(current, categories=top)
+    expected, actual = np.clip(expected, 1e-4, None), np.clip(actual, 1e-4, None)
+    return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def drift(reference, current, encoding, max_psi):
+    """One entry per feature, most shifted first."""
+    entries = [{"feature": c, "statistic": "psi",
+                "score": round(psi(reference[c], current[c], c in encoding["numeric"]), 4)}
+               for c in encoding["features"] if c in reference.columns]
+    for entry in entries:
+        entry["drifted"] = entry["score"] > max_psi
+    return sorted(entries, key=lambda entry: -entry["score"])
+
+
+def drift_check(comparisons, max_psi):
+    drifted = [f"{e['feature']} (PSI {e['score']:.2f}, {name})" for name, entries in comparisons.items()
+               for e in entries if e["drifted"]]
+    compared = ", ".join(comparisons) or "nothing to compare with"
+    return not drifted, (f"PSI over {max_psi}: {'; '.join(drifted)}" if drifted
+                         else f"no feature's PSI over {max_psi} ({compared})")
+
+
+def accepted_training_data(raw_dir):
+    """data/raw of the last promotion, or (None, why not). Read through DVC, so from the cache or
+    the remote; any failure only means there is nothing to compare with."""
+    raw_dvc = Path(f"{raw_dir}.dvc")
+    commit = git("log", "-1", "--format=%H", "--", str(config.BASELINE_FILE), check=False).stdout.strip()
+    if not commit:
+        return None, "no commit of baseline.txt yet"
+    accepted_dvc = git("show", f"{commit}:{raw_dvc.as_posix()}", check=False)
+    if accepted_dvc.returncode != 0:
+        return None, f"{raw_dvc} was not tracked at {commit[:8]}"
+    if raw_dvc.exists() and raw_dvc.read_text(encoding="utf-8") == accepted_dvc.stdout:
+        return None, f"data/raw is the accepted data (commit {commit[:8]})"
+    try:
+        from dvc.api import DVCFileSystem
+
+        with tempfile.TemporaryDirectory() as tmp:
+            DVCFileSystem(".", rev=commit).get(Path(raw_dir).as_posix(), f"{tmp}/raw", recursive=True)
+            return read_data_dir(Path(tmp) / "raw"), f"accepted data of commit {commit[:8]}"
+    except Exception as error:  # noqa: BLE001 - a missing remote or cache only means no comparison
+        return None, f"accepted data of {commit[:8]} unavailable ({type(error).__name__}: {error})"
+
+
+def junit_xml(results):
+    suite = ET.Element("testsuite", name="validate", tests=str(len(results)),
+                      failures=str(sum(1 for r in results.values() if not r["passed"] and r["severity"] == "fail")))
+    for name, result in results.items():
+        case = ET.SubElement(suite, "testcase", classname="validate", name=name)
+        if result["passed"]:
+            ET.SubElement(case, "system-out").text = result["detail"]
+        elif result["severity"] == "fail":
+            ET.SubElement(case, "failure", message=result["detail"]).text = result["detail"]
+        else:  # a warning: shown, not counted as a failure
+            ET.SubElement(case, "skipped", message=f"warning: {result['detail']}")
+    return ET.ElementTree(suite)
+
+
+def markdown(results, comparisons, accepted_note, top=5):
+    mark = {True: "passed", False: "**failed**"}
+    lines = ["### Data checks", "", "| check | result | severity | detail |", "|---|---|---|---|"]
+    lines += [f"| {name} | {mark[r['passed']] if r['passed'] or r['severity'] == 'fail' else 'warning'} | "
+              f"{r['severity']} | {r['detail']} |" for name, r in results.items()]
+    lines += ["", f"### Drift (PSI; accepted data: {accepted_note})", ""]
+    for name, entries in comparisons.items():
+        lines += [f"{name}: " + ", ".join(f"{e['feature']} {e['score']:.3f}{' (drifted)' if e['drifted'] else ''}"
+                                          for e in entries[:top])]
+    return "\n".join(lines) + "\n"
+
+
+def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=config.VALIDATE_DIR):
+    """Run every check, write the reports, and return the names of the failed `fail` checks."""
+    settings = check(params)["validate"]
+    target = params["data"]["target"]
+    train, holdout = read_data_dir(raw_dir), read_data_dir(holdout_dir)
+    validate_columns(train, holdout, target)
+    encoding = fit_encoding(train, target, params["data"].get("id_column"))
+    features = encoding["features"]
+    kinds = {c: "numeric" if c in encoding["numeric"] else "text" for c in features}
+    accepted, accepted_note = accepted_training_data(raw_dir)
+    print(f"validate: {accepted_note}", flush=True)
+
+    def kinds_of(frame):
+        other = fit_encoding(frame, target)
+        return {c: "numeric" if c in other["numeric"] else "text" for c in other["features"]}
+
+    checks = {
+        "duplicate_rows": duplicate_rows(train),
+        "conflicting_labels": conflicting_labels(train, features, target),
+        "constant_columns": constant_columns(train, features),
+        "type_changes": type_changes(kinds, kinds_of(holdout), "data/holdout"),
+        "missing_rate_jump": missing_rate_jumps(holdout, train, "data/holdout against data/raw", features,
+                                                settings["max_missing_jump"]),
+        "leakage": leakage(single_feature_scores(train, encoding, params["train"]["seed"]),
+                           settings["leakage_max_auc"]),
+    }
+    comparisons = {"train_vs_holdout": drift(train, holdout, encoding, settings["drift_max_psi"])}
+    if accepted is not None:
+        comparisons["train_vs_accepted"] = drift(accepted, train, encoding, settings["drift_max_psi"])
+        checks["type_changes_since_accepted"] = type_changes(kinds, kinds_of(accepted), "the accepted data")
+        checks["missing_rate_jump_since_accepted"] = missing_rate_jumps(
+            train, accepted, "data/raw against the accepted data", features, settings["max_missing_jump"])
+    checks["drift"] = drift_check(comparisons, settings["drift_max_psi"])
+    severity_of = {"type_changes_since_accepted": "type_changes", "missing_rate_jump_since_accepted":
+                   "missing_rate_jump"}
+    results = {name: {"passed": bool(passed), "severity": settings[severity_of.get(name, name)], "detail": detail}
+               for name, (passed, detail) in checks.items()}
+    failed = [name for name, r in results.items() if not r["passed"] and r["severity"] == "fail"]
+    # Everything is computed before the first write, so a crash leaves no partial report.
+    write_json(out_dir / "summary.json", {"passed": not failed, "checks": results})
+    write_json(out_dir / "drift.json", {"train_vs_accepted": comparisons.get("train_vs_accepted", []),
+                                        "train_vs_holdout": comparisons["train_vs_holdout"]})
+    tree = junit_xml(results)
+    write_atomically(out_dir / "junit.xml", lambda tmp: tree.write(tmp, encoding="utf-8", xml_declaration=True))
+    write_atomically(out_dir / "report.md",
+                     lambda tmp: Path(tmp).write_text(markdown(results, comparisons, accepted_note), encoding="utf-8"))
+    # train waits for this marker; its content never changes, so a new drift figure never re-runs train.
+    if failed:
+        (out_dir / "passed").unlink(missing_ok=True)
+    else:
+        write_atomically(out_dir / "passed", lambda tmp: Path(tmp).write_text("passed\n", encoding="utf-8"))
+    for name, r in results.items():
+        state = "ok  " if r["passed"] else ("FAIL" if r["severity"] == "fail" else "warn")
+        print(f"validate: {state} {name}: {r['detail']}")
+    return failed
+
+
+@command
+def main(argv=None):
+    parser(__doc__).parse_args(argv)
+    failed = run(config.load_params())
+    if failed:
+        print(f"validate: checks failed: {', '.join(failed)} (set them to warn in params.yaml -> validate "
+              "to train anyway)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The data checks: each one fires on the damage it is for, names what it found, and only `fail`
+checks stop the pipeline."""
+
+import json
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.pipeline import validate
+
+
+@pytest.fixture
+def checked(params, workspace, monkeypatch):
+    """Run the stage in the workspace (no Git history there: nothing accepted to compare with)."""
+    monkeypatch.chdir(workspace["raw"].parents[1])
+
+    def run(change_raw=None, change_holdout=None, **settings):
+        for split, change in (("raw", change_raw), ("holdout", change_holdout)):
+            if change:
+                path = next(workspace[split].iterdir())
+                frame = pd.read_csv(path)
+                change(frame).to_csv(path, index=False)
+        params["validate"].update(settings)
+        failed = validate.run(params, workspace["raw"], workspace["holdout"], workspace["validate"])
+        summary = json.loads((workspace["validate"] / "summary.json").read_text())
+        drift = json.loads((workspace["validate"] / "drift.json").read_text())
+        return failed, summary, drift
+
+    return run
+
+
+def test_sample_data_passes_every_check_and_every_report_is_written(checked, workspace):
+    failed, summary, drift = checked()
+    assert failed == [] and summary["passed"]
+    assert {name for name, check in summary["checks"].items() if not check["passed"]} == set()
+    assert set(summary["checks"]["leakage"]) == {"passed", "severity", "detail"}
+    assert sorted(p.name for p in workspace["validate"].iterdir()) == [
+        "drift.json", "junit.xml", "passed", "report.md", "summary.json"]
+    assert drift["train_vs_accepted"] == []
+    assert len(drift["train_vs_holdout"]) == 9 and not any(e["drifted"] for e in drift["train_vs_holdout"])
+    assert "### Data checks" in (workspace["validate"] / "report.md").read_text()
+
+
+def test_a_copied_target_column_is_named_and_stops_training(checked, workspace):
+    def leak(frame):
+        return frame.assign(churn_flag=frame["churned"].map({0: "stayed", 1: "left"}))
+
+    failed, summary, _ = checked(leak, leak)
+    assert failed == ["leakage"] and not summary["passed"]
+    assert "churn_flag (ROC AUC 1.000)" in summary["checks"]["leakage"]["detail"]
+    assert not (workspace["validate"] / "passed").exists()
+    junit = ET.parse(workspace["validate"] / "junit.xml").getroot()
+    assert junit.get("failures") == "1"
+    assert junit.find("testcase[@name='leakage']/failure") is not None
+
+
+def test_a_feature_shifted_by_three_standard_deviations_is_the_top_drift(checked):
+    def shift(frame):
+        return frame.assign(monthly_charges=frame["monthly_charges"] + 3 * frame["monthly_charges"].std())
+
+    failed, summary, drift = checked(change_holdout=shift)
+    top = drift["train_vs_holdout"][0]
+    assert top["feature"] == "monthly_charges" and top["statistic"] == "psi" and top["drifted"]
+    assert top["score"] > 1 > drift["train_vs_holdout"][1]["score"] * 10
+    assert failed == [] and not summary["checks"]["drift"]["passed"]  # drift warns by default
+    assert "monthly_charges (PSI" in summary["checks"]["drift"]["detail"]
+    assert checked(drift="fail")[0] == ["drift"]
+
+
+def test_drift_against_the_accepted_data_uses_the_same_statistic(params, workspace):
+    accepted = pd.read_csv(next(workspace["raw"].iterdir()))
+    new = accepted.assign(region=np.where(accepted.index % 2, "north", accepted["region"]))
+    encoding = {"features": ["region", "tenure_months"], "numeric": ["tenure_months"], "categorical": {"region": []}}
+    entries = validate.drift(accepted, new, encoding, max_psi=0.25)
+    assert [e["feature"] for e in entries] == ["region", "tenure_months"]
+    assert entries[0]["drifted"] and entries[1]["score"] == 0
+
+
+def test_identical_features_with_different_labels_are_flagged(checked):
+    def conflict(frame):
+        twins = frame.head(5).assign(churned=1 - frame["churned"].head(5))
+        return pd.concat([frame, twins], ignore_index=True)
+
+    failed, summary, _ = checked(conflict)
+    assert not summary["checks"]["conflicting_labels"]["passed"]
+    assert summary["checks"]["conflicting_labels"]["detail"].startswith("10 rows share identical features")
+    assert failed == []  # warn by default
+    assert checked(conflicting_labels="fail")[0] == ["conflicting_labels"]
+
+
+def test_duplicates_constants_type_changes_and_missing_jumps_are_named(checked):
+    def damage_raw(frame):
+        return pd.concat([frame, frame.head(3)], ignore_index=True).assign(country="NL")
+
+    def damage_holdout(frame):
+        frame["support_calls"] = frame["support_calls"].map(lambda n: f"{n} calls")
+        frame.loc[: len(frame) // 2, "satisfaction"] = None
+        return frame.assign(country="NL")
+
+    failed, summary, _ = checked(damage_raw, damage_holdout)
+    details = {name: check["detail"] for name, check in summary["checks"].items() if not check["passed"]}
+    assert details["duplicate_rows"].startswith("3 of 603 rows")
+    assert details["constant_columns"] == "one value only: country"
+    assert "support_calls (numeric here, text in data/holdout)" in details["type_changes"]
+    assert "satisfaction" in details["missing_rate_jump"]
+    assert failed == ["type_changes"]
