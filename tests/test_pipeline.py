@@ -162,3 +162,27 @@ def test_validate_compares_with_the_accepted_data_and_a_leak_stops_training(cook
     code, out = run("make repro", project, check=False)
     assert code != 0 and "Running stage 'train'" not in out
     assert "validate: FAIL leakage: alone predicts the target almost perfectly: churn_copy (ROC AUC 1.000)" in out
+
+
+def test_a_changed_holdout_re_scores_the_accepted_model_and_the_verdict_says_so(cookies):
+    project = baked_project(cookies)
+    run("make repro && make promote", project)
+    run("git add -A && git commit -qm 'Promote'", project)
+    accepted = float((project / "baseline.txt").read_text())
+
+    # Only a parameter changes: the holdout is the one baseline.txt was measured on.
+    set_params(project, lambda p: p["train"]["xgboost"].update(n_estimators=200))
+    code, out = run("make repro", project, check=False)
+    assert "evaluate: baseline: the holdout is the one baseline.txt was measured on" in out
+
+    # A new holdout: baseline.txt no longer compares like with like; the accepted model is fetched
+    # through DVC and scored on the new holdout, and that score is the baseline.
+    holdout = pd.read_csv(project / "data/holdout/holdout.csv")
+    holdout.sample(frac=0.5, random_state=3).to_csv(project / "data/holdout/holdout.csv", index=False)
+    run("dvc add -q data/holdout", project)
+    code, out = run("make repro", project, check=False)
+    commit = run("git rev-parse --short=8 HEAD", project)[1].strip()
+    about = f"the accepted model (commit {commit}) re-scored on the current holdout"
+    gate = json.loads((project / "reports/evaluate/gate.json").read_text())
+    assert gate["against"] == about and gate["verdict"].endswith(f"[baseline: {about}]")
+    assert gate["baseline"] != accepted and f"evaluate: baseline: {about}: {gate['baseline']:.4f}" in out

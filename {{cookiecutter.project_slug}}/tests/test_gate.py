@@ -29,7 +29,15 @@ def test_the_verdict_is_stored_with_the_decision(tmp_path):
     assert decision == gate.read_gate(tmp_path / "gate.json")
     assert decision["passed"] is False
     assert decision["verdict"] == "roc_auc 0.7000 did not beat baseline 0.7500 by 0.0010"
+    assert decision["against"] == "baseline.txt"
     assert gate.read_gate(tmp_path / "absent.json") is None
+
+
+def test_a_baseline_from_elsewhere_is_named_in_the_verdict(tmp_path):
+    decision = gate.write_gate("roc_auc", 0.8, 0.75, 0.001, tmp_path / "gate.json", against="the re-scored model")
+    assert decision["verdict"] == ("roc_auc 0.8000 beat baseline 0.7500 by 0.0500 (required 0.0010) "
+                                   "[baseline: the re-scored model]")
+    assert decision["against"] == "the re-scored model"
 
 
 def test_a_written_baseline_reads_back_exactly(tmp_path):

@@ -1,6 +1,10 @@
-"""Stage 3: score the holdout, write metrics and plots, and gate against baseline.txt.
+"""Stage 3: score the holdout, write metrics and plots, and gate against the accepted model.
 
-The gate runs after the metrics are written, so a failed gate still leaves numbers to report.
+The baseline is baseline.txt: the accepted model's score on the holdout as it was when that model
+was accepted. When the holdout has changed since (data/holdout.dvc differs from the accepted
+commit's), that number no longer compares like with like, so the accepted model itself is fetched
+through DVC and re-scored on the current holdout, and the verdict says so. The gate runs after the
+metrics are written, so a failed gate still leaves numbers to report.
 """
 
 
@@ -11,9 +15,11 @@ import numpy as np
 from .. import config
 from ..cli import command, parser
 from . import gate, model_store
-from .data_io import load_xy
+from .accepted import accepted_commit, changed_since, fetched
+from .data_io import load_xy, read_data_dir
 from .metrics import score_all
 from .params import check
+from .preprocess import encode_features
 
 
 def log_plots(live, y, proba, classes):
@@ -29,8 +35,27 @@ def log_plots(live, y, proba, classes):
     live.log_sklearn_plot("confusion_matrix", names[y], names[proba.argmax(axis=1)], name="confusion_matrix.json")
 
 
+def rescored_champion(metric, holdout_dir):
+    """(score, description) of the accepted model on the current holdout, or (None, why not)
+    when baseline.txt still compares like with like or the accepted model cannot be had."""
+    commit = accepted_commit()
+    if commit is None or not changed_since(commit, holdout_dir):
+        return None, "the holdout is the one baseline.txt was measured on"
+    try:
+        with fetched(commit, config.MODEL_DIR) as copy:
+            model, encoding = model_store.load(copy)
+    except Exception as error:  # noqa: BLE001 - no accepted model (first commit, old format): baseline.txt
+        return None, f"no accepted model to re-score at {commit[:8]} ({type(error).__name__})"
+    holdout = read_data_dir(holdout_dir)
+    holdout = holdout[holdout[encoding["target"]].isin(encoding["classes"])]
+    y = holdout[encoding["target"]].map({label: i for i, label in enumerate(encoding["classes"])}).to_numpy()
+    proba = np.asarray(model.predict_proba(encode_features(holdout, encoding)), dtype="float64")
+    score = score_all(y.astype("int64"), proba)[metric]
+    return score, f"the accepted model (commit {commit[:8]}) re-scored on the current holdout"
+
+
 def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
-        baseline_file=config.BASELINE_FILE, out_dir=config.EVALUATE_DIR):
+        baseline_file=config.BASELINE_FILE, out_dir=config.EVALUATE_DIR, holdout_dir=config.HOLDOUT_DIR):
     settings = check(params)["evaluate"]
     metric, min_improvement = settings["metric"], float(settings["min_improvement"])
     baseline = gate.read_baseline(baseline_file)
@@ -47,7 +72,11 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         for name, value in scores.items():
             live.log_metric(name, value, plot=False)
         log_plots(live, y, proba, classes)
-    decision = gate.write_gate(metric, scores[metric], baseline, min_improvement, out_dir / "gate.json")
+    champion, about = rescored_champion(metric, holdout_dir)
+    print(f"evaluate: baseline: {about}" + (f": {champion:.4f} (baseline.txt: {baseline:.4f})" if champion is not None
+                                            else f"; baseline.txt: {baseline:.4f}"))
+    decision = gate.write_gate(metric, scores[metric], baseline if champion is None else champion, min_improvement,
+                               out_dir / "gate.json", against=None if champion is None else about)
     print("evaluate: " + ", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
     print(decision["verdict"])
     return decision["passed"]

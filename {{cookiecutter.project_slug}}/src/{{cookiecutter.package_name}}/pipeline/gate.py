@@ -20,8 +20,9 @@ def improvement(metric, value, baseline):
     return baseline - value if metric in LOWER_IS_BETTER else value - baseline
 
 
-def verdict(metric, value, baseline, min_improvement):
-    """Return (passed, one-line verdict)."""
+def verdict(metric, value, baseline, min_improvement, against=None):
+    """Return (passed, one-line verdict). ``against`` says where the baseline came from when it is
+    not baseline.txt."""
     gain = improvement(metric, value, baseline)
     passed = gain > 0 and gain >= min_improvement
     direction = " (lower is better)" if metric in LOWER_IS_BETTER else ""
@@ -30,14 +31,14 @@ def verdict(metric, value, baseline, min_improvement):
                 f"(required {min_improvement:.4f}){direction}")
     else:
         line = f"{metric} {value:.4f} did not beat baseline {baseline:.4f} by {min_improvement:.4f}{direction}"
-    return passed, line
+    return passed, line + (f" [baseline: {against}]" if against else "")
 
 
-def write_gate(metric, value, baseline, min_improvement, path=config.GATE_FILE):
+def write_gate(metric, value, baseline, min_improvement, path=config.GATE_FILE, against=None):
     """Decide, store the decision in gate.json and return it."""
-    passed, line = verdict(metric, value, baseline, min_improvement)
+    passed, line = verdict(metric, value, baseline, min_improvement, against)
     gate = {"metric": metric, "value": value, "baseline": baseline, "min_improvement": min_improvement,
-            "passed": passed, "verdict": line}
+            "passed": passed, "verdict": line, "against": against or "baseline.txt"}
     write_json(path, gate)
     return gate
 

@@ -12,7 +12,6 @@ their own. Rule of thumb: under 0.1 stable, 0.1-0.25 a shift, over 0.25 a large 
 """
 
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .. import config
-from ..cli import command, git, parser
+from ..cli import command, parser
+from .accepted import accepted_commit, changed_since, fetched
 from .data_io import read_data_dir, write_atomically, write_json
 from .params import check
 from .preprocess import fit_encoding
@@ -154,23 +154,16 @@ def drift_check(comparisons, max_psi):
 
 
 def accepted_training_data(raw_dir):
-    """data/raw of the last promotion, or (None, why not). Read through DVC, so from the cache or
-    the remote; any failure only means there is nothing to compare with."""
-    raw_dvc = Path(f"{raw_dir}.dvc")
-    commit = git("log", "-1", "--format=%H", "--", str(config.BASELINE_FILE), check=False).stdout.strip()
-    if not commit:
+    """data/raw of the last promotion, or (None, why not). Any failure to read it only means there
+    is nothing to compare with."""
+    commit = accepted_commit()
+    if commit is None:
         return None, "no commit of baseline.txt yet"
-    accepted_dvc = git("show", f"{commit}:{raw_dvc.as_posix()}", check=False)
-    if accepted_dvc.returncode != 0:
-        return None, f"{raw_dvc} was not tracked at {commit[:8]}"
-    if raw_dvc.exists() and raw_dvc.read_text(encoding="utf-8") == accepted_dvc.stdout:
+    if not changed_since(commit, raw_dir):
         return None, f"data/raw is the accepted data (commit {commit[:8]})"
     try:
-        from dvc.api import DVCFileSystem
-
-        with tempfile.TemporaryDirectory() as tmp:
-            DVCFileSystem(".", rev=commit).get(Path(raw_dir).as_posix(), f"{tmp}/raw", recursive=True)
-            return read_data_dir(Path(tmp) / "raw"), f"accepted data of commit {commit[:8]}"
+        with fetched(commit, raw_dir) as copy:
+            return read_data_dir(copy), f"accepted data of commit {commit[:8]}"
     except Exception as error:  # noqa: BLE001 - a missing remote or cache only means no comparison
         return None, f"accepted data of {commit[:8]} unavailable ({type(error).__name__}: {error})"
 
