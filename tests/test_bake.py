@@ -14,8 +14,8 @@ from conftest import METRICS, MODELS, TEMPLATE_DIR, bake, commit_count, install,
 PACKAGE = "churn_model"
 MODULES = {
     "": ["__init__", "cli", "config"],
-    "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity", "data_io", "gate", "metrics",
-                 "model_store", "params"],
+    "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity", "accepted", "data_io", "gate",
+                 "metrics", "model_store", "params"],
     "delivery": ["__init__", "promote", "ci_promote", "ci_report", "data_push", "predict"],
     "storage": ["__init__", "remote", "s3_local"],
     "bake": ["__init__", "project_setup", "sample_data"],
