@@ -13,9 +13,9 @@ def run_sanity(params, ws):
 def test_a_trained_model_passes_and_reports_in_json_and_junit(params, trained):
     assert run_sanity(params, trained) == []
     summary = json.loads((trained["sanity"] / "summary.json").read_text())
-    assert summary["passed"] is True and len(summary["checks"]) == 6
+    assert summary["passed"] is True and len(summary["checks"]) == 7
     suite = ET.parse(trained["sanity"] / "junit.xml").getroot()
-    assert suite.get("tests") == "6" and suite.get("failures") == "0"
+    assert suite.get("tests") == "7" and suite.get("failures") == "0"
 
 
 def test_failed_checks_are_named_in_the_junit_report(params, trained):

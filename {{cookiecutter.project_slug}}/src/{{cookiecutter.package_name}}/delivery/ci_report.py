@@ -57,6 +57,11 @@ def validate_section():
     return section.read_text(encoding="utf-8").strip() if section.exists() else "### Data checks\n\n_did not run_"
 
 
+def model_validation_section():
+    section = config.SANITY_DIR / "model_validation.md"
+    return section.read_text(encoding="utf-8").strip() if section.exists() else "_did not run_"
+
+
 def build_report(ref):
     commit = git("rev-parse", "--short", "HEAD", check=False).stdout.strip()
     against = f"`{ref}`" if ref else "nothing (first commit)"
@@ -71,6 +76,8 @@ def build_report(ref):
         validate_section(),
         "### Sanity checks",
         sanity_section(),
+        "### Model validation",
+        model_validation_section(),
         "### Plots",
         "ROC, precision-recall and confusion matrix are in the job artifacts under "
         "`reports/evaluate/plots/`; `dvc plots diff` renders them against the target branch.",

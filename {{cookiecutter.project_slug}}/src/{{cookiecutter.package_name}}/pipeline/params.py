@@ -62,6 +62,7 @@ class Evaluate(Group):
 class Sanity(Group):
     rate_tolerance: float = Field(ge=0, le=1)
     cv_max_deviation: float = Field(ge=0)
+    max_calibration_error: float = Field(ge=0, le=1)
 
 
 class Params(Group):

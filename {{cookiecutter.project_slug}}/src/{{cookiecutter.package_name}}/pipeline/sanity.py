@@ -6,13 +6,16 @@ when the gate fails.
 
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 
 from .. import config
 from ..cli import command, parser
-from . import model_store
+from . import model_checks, model_store
 from .data_io import load_xy, read_json, write_atomically, write_json
+from .gate import LOWER_IS_BETTER
+from .metrics import score_all
 from .params import check
 
 
@@ -74,9 +77,15 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     X, y = load_xy(processed_dir / "holdout.parquet", encoding)
     classes = encoding["classes"]
     proba = np.asarray(model.predict_proba(X), dtype="float64")
+    metric = params["evaluate"]["metric"]
+    calibrated = model_checks.calibration(y, proba)
+    segments = model_checks.weakest_segments(X, y, proba, encoding, metric, metric in LOWER_IS_BETTER)
+    tolerance = float(settings["max_calibration_error"])
     checks = (
         check_predictions(proba, len(y))
         + check_class_rates(proba, y, classes, float(settings["rate_tolerance"]))
+        + [("calibration_error_within_tolerance", calibrated["ece"] <= tolerance,
+            f"expected calibration error {calibrated['ece']:.4f} ({calibrated['kind']}; allowed {tolerance:.4f})")]
         + check_cv_folds(read_json(cv_file)["folds"], params["evaluate"]["metric"],
                          float(settings["cv_max_deviation"]))
     )
@@ -85,10 +94,19 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         "passed": not failed,
         "checks": {name: {"passed": bool(passed), "detail": detail} for name, passed, detail in checks},
     })
+    write_json(out_dir / "calibration.json", calibrated)
+    write_json(out_dir / "segments.json", segments)
+    overall = score_all(y, proba)[metric]
+    write_atomically(out_dir / "model_validation.md", lambda tmp: Path(tmp).write_text(
+        model_checks.markdown(calibrated, segments, metric, overall), encoding="utf-8"))
     tree = junit_xml(checks)
     write_atomically(out_dir / "junit.xml", lambda tmp: tree.write(tmp, encoding="utf-8", xml_declaration=True))
     for name, passed, detail in checks:
         print(f"sanity: {'ok  ' if passed else 'FAIL'} {name}: {detail}")
+    if segments:
+        worst = segments[0]
+        print(f"sanity: weakest segment {worst['feature']} {worst['segment']}: {metric} {worst['score']:.4f} "
+              f"on {worst['rows']} rows (whole holdout {overall:.4f}); all in {out_dir / 'segments.json'}")
     return failed
 
 
