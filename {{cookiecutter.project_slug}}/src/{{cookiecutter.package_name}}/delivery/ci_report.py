@@ -1,9 +1,10 @@
-"""CI: the model report for merge requests, and posting it as one merge-request note.
+"""CI: the model report's Markdown, and posting it as one merge-request note.
 
-`write` puts reports/report.md together: the gate verdict, the sanity checks, and `dvc metrics
-diff` / `dvc params diff` against the target branch. `post` adds it to the merge request as a
-note, or updates the note it posted before, so that re-runs do not pile up notes. Posting needs a
-token with the `api` scope in GITLAB_REPORT_TOKEN (CI_JOB_TOKEN cannot write notes).
+`build_report` puts the Markdown together (`make report` writes it to reports/report.md): the gate
+verdict, `dvc metrics diff` / `dvc params diff` against the target branch, the data checks and
+drift, the sanity checks, the model validation and the figures. `post` adds it to the merge
+request as a note, or updates the note it posted before, so that re-runs do not pile up notes.
+Posting needs a token with the `api` scope in GITLAB_REPORT_TOKEN (CI_JOB_TOKEN cannot write notes).
 """
 
 import json
@@ -62,7 +63,14 @@ def model_validation_section():
     return section.read_text(encoding="utf-8").strip() if section.exists() else "_did not run_"
 
 
-def build_report(ref):
+def figures_section(figures):
+    if not figures:
+        return "_no figures: the stages they come from did not run_"
+    # Relative to reports/: they show in report.html and in the job's artifact browser.
+    return "\n\n".join(f"![{path.stem.replace('_', ' ')}](figures/{path.name})" for path in figures)
+
+
+def build_report(ref, figures=()):
     commit = git("rev-parse", "--short", "HEAD", check=False).stdout.strip()
     against = f"`{ref}`" if ref else "nothing (first commit)"
     parts = [
@@ -78,18 +86,10 @@ def build_report(ref):
         sanity_section(),
         "### Model validation",
         model_validation_section(),
-        "### Plots",
-        "ROC, precision-recall and confusion matrix are in the job artifacts under "
-        "`reports/evaluate/plots/`; `dvc plots diff` renders them against the target branch.",
+        "### Figures",
+        figures_section(figures),
     ]
     return "\n\n".join(parts) + "\n"
-
-
-def write():
-    REPORT_FILE.parent.mkdir(parents=True, exist_ok=True)
-    REPORT_FILE.write_text(build_report(comparison_ref()), encoding="utf-8")
-    print(f"report: wrote {REPORT_FILE}")
-    return 0
 
 
 def post():
@@ -121,9 +121,9 @@ def post():
 @command
 def main(argv=None):
     arguments = parser(__doc__)
-    arguments.add_argument("action", choices=("write", "post"), help="write reports/report.md, or post it")
-    args = arguments.parse_args(argv)
-    return write() if args.action == "write" else post()
+    arguments.add_argument("action", choices=("post",), help="post reports/report.md (written by make report)")
+    arguments.parse_args(argv)
+    return post()
 
 
 if __name__ == "__main__":

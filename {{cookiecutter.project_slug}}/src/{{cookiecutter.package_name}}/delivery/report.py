@@ -1,0 +1,177 @@
+"""`make report`: the model report as Markdown, PNG figures and one self-contained HTML page.
+
+reports/figures/*.png: ROC and precision-recall curves (micro-averaged one-vs-rest when
+multiclass), the reliability curve (calibration), the confusion matrix, and the distributions of
+the most drifted features (training data against the holdout). reports/report.md is the
+merge-request note (see ci_report), with the figures linked; reports/report.html is the same
+report with every figure inlined, so it opens anywhere, offline included. Each figure is drawn
+only when the stage it comes from has run: a report after a failed validation still shows the
+data checks.
+"""
+
+import base64
+import re
+import sys
+
+from .. import config
+from ..cli import command, parser
+from ..pipeline import model_checks, model_store
+from ..pipeline.data_io import load_xy, read_json, write_atomically
+from . import ci_report
+
+FIGURES_DIR = config.REPORT_FILE.parent / "figures"
+HTML_FILE = config.REPORT_FILE.with_suffix(".html")
+DRIFT_FIGURES = 3
+STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}"
+         "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem}"
+         "img{max-width:100%;border:1px solid #eee}")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display, the same on a runner as on a laptop
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(figure, name):
+    path = FIGURES_DIR / f"{name}.png"
+    write_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100, bbox_inches="tight"))
+    _pyplot().close(figure)
+    return path
+
+
+def _holdout_predictions():
+    model, encoding = model_store.load(config.MODEL_DIR)
+    X, y = load_xy(config.PROCESSED_DIR / "holdout.parquet", encoding)
+    return y, model.predict_proba(X), encoding["classes"]
+
+
+def model_figures(y, proba, classes):
+    import numpy as np
+    from sklearn import metrics
+
+    plt = _pyplot()
+    if proba.shape[1] == 2:
+        truth, score, label = y, proba[:, 1], f"class {classes[1]}"
+    else:
+        truth, score = (y[:, None] == np.arange(proba.shape[1])).ravel(), proba.ravel()
+        label = "micro-average, one-vs-rest"
+    paths = []
+    figure, axes = plt.subplots(figsize=(5, 4.5))
+    fpr, tpr, _ = metrics.roc_curve(truth, score)
+    axes.plot(fpr, tpr, label=f"model (AUC {metrics.auc(fpr, tpr):.3f})")
+    axes.plot([0, 1], [0, 1], "--", color="grey", label="chance")
+    axes.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC curve, holdout ({label})")
+    axes.legend(loc="lower right")
+    paths.append(_save(figure, "roc"))
+
+    figure, axes = plt.subplots(figsize=(5, 4.5))
+    precision, recall, _ = metrics.precision_recall_curve(truth, score)
+    axes.plot(recall, precision, label=f"model (AP {metrics.average_precision_score(truth, score):.3f})")
+    axes.axhline(np.mean(truth), linestyle="--", color="grey", label="base rate")
+    axes.set(xlabel="recall", ylabel="precision", title=f"Precision-recall, holdout ({label})")
+    axes.legend(loc="upper right")
+    paths.append(_save(figure, "precision_recall"))
+
+    calibrated = model_checks.calibration(y, proba)
+    figure, axes = plt.subplots(figsize=(5, 4.5))
+    curve = calibrated["curve"]
+    axes.plot([b["predicted"] for b in curve], [b["observed"] for b in curve], "o-", label="model")
+    axes.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
+    axes.set(xlabel="mean predicted probability", ylabel="observed rate",
+             title=f"Calibration ({calibrated['kind']}), ECE {calibrated['ece']:.3f}")
+    axes.legend(loc="upper left")
+    paths.append(_save(figure, "calibration"))
+
+    matrix = metrics.confusion_matrix(y, proba.argmax(axis=1), labels=range(len(classes)))
+    figure, axes = plt.subplots(figsize=(1.2 * len(classes) + 3, 1.2 * len(classes) + 2.5))
+    axes.imshow(matrix, cmap="Blues")
+    for (row, column), count in np.ndenumerate(matrix):
+        axes.text(column, row, str(count), ha="center", va="center",
+                  color="white" if count > matrix.max() / 2 else "black")
+    names = [str(c) for c in classes]
+    axes.set(xticks=range(len(names)), xticklabels=names, yticks=range(len(names)), yticklabels=names,
+             xlabel="predicted", ylabel="actual", title="Confusion matrix, holdout")
+    paths.append(_save(figure, "confusion_matrix"))
+    return paths
+
+
+def drift_figures(drift, encoding):
+    """Training data against the holdout for the most drifted features, from the processed files."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    plt = _pyplot()
+    paths = []
+    for entry in drift[:DRIFT_FIGURES]:
+        feature = entry["feature"]
+        figure, axes = plt.subplots(figsize=(6, 3.5))
+        train, holdout = (pq.read_table(config.PROCESSED_DIR / f"{split}.parquet", columns=[feature]).column(0)
+                          .to_numpy() for split in ("train", "holdout"))
+        if feature in encoding["categorical"]:
+            categories = encoding["categorical"][feature]
+            shares = [np.bincount(v[v >= 0], minlength=len(categories)) / max(len(v), 1) for v in (train, holdout)]
+            top = np.argsort(-shares[0])[:10]  # the ten most frequent training categories
+            for offset, split, share in ((-0.2, "train", shares[0]), (0.2, "holdout", shares[1])):
+                axes.bar(np.arange(len(top)) + offset, share[top], width=0.4, label=split)
+            axes.set_xticks(range(len(top)), [categories[i] for i in top], rotation=30)
+        else:
+            train, holdout = train[np.isfinite(train)], holdout[np.isfinite(holdout)]
+            edges = np.histogram_bin_edges(train, bins=30)  # the same bins for both
+            for split, values in (("train", train), ("holdout", holdout)):
+                axes.hist(values, bins=edges, weights=np.full(len(values), 1 / max(len(values), 1)), alpha=0.5,
+                          label=split)
+        axes.set(title=f"{feature}: PSI {entry['score']:.3f}", ylabel="share of rows")
+        axes.legend()
+        paths.append(_save(figure, f"drift_{re.sub(r'[^A-Za-z0-9_.-]', '_', feature)}"))
+    return paths
+
+
+def write_figures():
+    """Every figure whose inputs exist; returns their paths."""
+    paths = []
+    if (config.MODEL_DIR / "model.json").exists() and (config.PROCESSED_DIR / "holdout.parquet").exists():
+        paths += model_figures(*_holdout_predictions())
+    drift_file = config.VALIDATE_DIR / "drift.json"
+    encoding_file = config.PROCESSED_DIR / "encoding.json"
+    if drift_file.exists() and encoding_file.exists() and (config.PROCESSED_DIR / "train.parquet").exists():
+        paths += drift_figures(read_json(drift_file)["train_vs_holdout"], read_json(encoding_file))
+    return paths
+
+
+def html(markdown_text, title):
+    """The Markdown report as one HTML page, every figure inlined as a data URI."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(markdown_text)
+
+    def inline(match):
+        path = config.REPORT_FILE.parent / match.group(1)
+        return f'src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
+
+    body = re.sub(r'src="(figures/[^"]+\.png)"', inline, body)
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
+            f"<style>{STYLE}</style></head><body>\n{body}</body></html>\n")
+
+
+def run():
+    figures = write_figures()
+    markdown_text = ci_report.build_report(ci_report.comparison_ref(), figures)
+    write_atomically(config.REPORT_FILE, lambda tmp: tmp.write_text(markdown_text, encoding="utf-8"))
+    page = html(markdown_text, "Model report")
+    write_atomically(HTML_FILE, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    print(f"report: wrote {config.REPORT_FILE}, {HTML_FILE} and {len(figures)} figures in {FIGURES_DIR}")
+    return figures
+
+
+@command
+def main(argv=None):
+    parser(__doc__).parse_args(argv)
+    run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""make report: PNG figures and an HTML page that needs nothing from the network."""
+
+import json
+import re
+
+import matplotlib.image
+import pytest
+
+from {{ cookiecutter.package_name }} import config
+from {{ cookiecutter.package_name }}.delivery import report
+from {{ cookiecutter.package_name }}.pipeline import evaluate, sanity, validate
+
+from conftest import run_preprocess, run_train
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def project(params, workspace, monkeypatch):
+    """A workspace where every stage ran, as the current folder (report paths are project paths)."""
+    monkeypatch.chdir(workspace["raw"].parents[1])
+    validate.run(params, workspace["raw"], workspace["holdout"], workspace["validate"])
+    run_preprocess(params, workspace)
+    run_train(params, workspace)
+    evaluate.run(params, workspace["processed"], workspace["models"], workspace["baseline"], workspace["evaluate"])
+    sanity.run(params, workspace["processed"], workspace["models"], workspace["cv"], workspace["sanity"])
+    return workspace
+
+
+def test_every_figure_is_a_real_png_and_the_html_inlines_them_all(project):
+    figures = report.run()
+    names = sorted(path.name for path in figures)
+    assert {"roc.png", "precision_recall.png", "calibration.png", "confusion_matrix.png"} <= set(names)
+    assert len([n for n in names if n.startswith("drift_")]) == report.DRIFT_FIGURES
+    for path in figures:
+        assert path.read_bytes().startswith(PNG_MAGIC)
+        image = matplotlib.image.imread(path)
+        assert image.shape[0] > 200 and image.shape[1] > 200
+        assert image[..., :3].std() > 0.05  # not a blank canvas
+    page = report.HTML_FILE.read_text()
+    assert page.count("data:image/png;base64,") == len(figures)
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched from the network
+    assert "<table>" in page and "Gate: passed" in page
+    markdown = config.REPORT_FILE.read_text()
+    assert all(f"(figures/{path.name})" in markdown for path in figures)
+
+
+def test_a_text_feature_drift_figure_compares_category_shares(project):
+    encoding = json.loads((project["processed"] / "encoding.json").read_text())
+    [path] = report.drift_figures([{"feature": "region", "score": 0.3}], encoding)
+    assert path.name == "drift_region.png" and path.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_a_report_after_a_failed_validation_still_shows_the_data_checks(params, workspace, monkeypatch):
+    monkeypatch.chdir(workspace["raw"].parents[1])
+    params["validate"]["drift_max_psi"] = 0.0001
+    params["validate"]["drift"] = "fail"
+    assert validate.run(params, workspace["raw"], workspace["holdout"], workspace["validate"]) == ["drift"]
+    assert report.run() == []
+    page = report.HTML_FILE.read_text()
+    assert "Data checks" in page and "Gate: not evaluated" in page
