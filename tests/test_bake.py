@@ -27,8 +27,9 @@ RENDERED_FILES = {
       for module in names),
     *(f"tests/{module}.py" for module in (
         "conftest", "test_bake_setup", "test_ci_promote", "test_ci_report", "test_cli", "test_data_push",
-        "test_evaluate", "test_gate", "test_model_checks", "test_model_store", "test_params", "test_predict", "test_preprocess",
-        "test_promote", "test_report", "test_sanity", "test_storage", "test_train", "test_validate")),
+        "test_evaluate", "test_gate", "test_model_checks", "test_model_store", "test_params", "test_predict",
+        "test_preprocess", "test_promote", "test_report", "test_sanity", "test_storage", "test_train",
+        "test_validate")),
 }
 SAMPLE_FILES = {"data/raw/batch_001.csv", "data/holdout/holdout.csv"}
 DVC_TRACKING_FILES = {"data/raw.dvc", "data/holdout.dvc", "data/.gitignore"}

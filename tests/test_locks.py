@@ -47,8 +47,8 @@ def resolve_from_wheels(lock_file, platform, python):
     binary_only = [arg for name in sorted(names) for arg in ("--only-binary", name)]
     return subprocess.run(
         [sys.executable, "-m", "uv", "pip", "compile", str(lock_file), "--python-platform", platform,
-         "--python-version", python, "--quiet", "--output-file", "-", *binary_only],
-        capture_output=True, text=True)
+         "--python-version", python, "--quiet", *binary_only],  # the resolution goes to stdout, no file is written
+        capture_output=True, text=True, cwd=lock_file.parent)
 
 
 def test_the_claims_agree(project):
