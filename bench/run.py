@@ -209,7 +209,8 @@ NOTES = """\
   is about two holdout rows in 450 better on average, and streaming, where the XGBoost script is
   0.001 better. In a quick check (10 splits of the small sets), 500 trees of depth 5 gained about
   0.003 on digits and 0.008 on streaming and lost 0.001 on thirty columns, for 5/3 as many, deeper
-  trees to train: the defaults stay, and `params.yaml` is where to make that trade. On the single split of the 45-row wine holdout, one row is 0.022 of accuracy.
+  trees to train: the defaults stay, and `params.yaml` is where to make that trade. On the
+  single split of the 45-row wine holdout, one row is 0.022 of accuracy.
 - Cross-validation runs on a stratified sample of at most `train.cv_max_rows` rows (500,000 by
   default): its folds feed the sanity check, and full-size folds would cost `cv_folds` times the
   final fit. The single script uses the same sample.
