@@ -56,7 +56,7 @@ def _native(value):
 NUMERIC_SHARE = 0.95
 
 
-def _is_numeric(series):
+def is_numeric(series):
     """Numbers, or text that is nearly all numbers."""
     if pd.api.types.is_bool_dtype(series):
         return False
@@ -79,7 +79,7 @@ def fit_encoding(train, target, id_column=None):
         series = train[column]
         if series.isna().all():
             notes.append(f"{column} has no values in data/raw: it is no feature")
-        elif _is_numeric(series):
+        elif is_numeric(series):
             numeric.append(column)
             stray = int(pd.to_numeric(series.dropna(), errors="coerce").isna().sum())
             if stray:

@@ -23,7 +23,7 @@ from ..cli import command, parser
 from .accepted import accepted_commit, changed_since, fetched
 from .data_io import read_data_dir, write_atomically, write_json
 from .params import check
-from .preprocess import fit_encoding
+from .preprocess import fit_encoding, is_numeric
 from .preprocess import validate as validate_columns
 
 DRIFT_BINS = 10
@@ -111,11 +111,13 @@ def leakage(scores, max_auc):
 def _shares(values, edges=None, categories=None):
     """Share of rows per bin: numeric bins by ``edges`` or the given ``categories`` plus "other",
     and a last bin for missing values."""
-    missing = values.isna().to_numpy()
     if edges is not None:
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64")
+        # A value that is no number counts as missing, like preprocess treats it.
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        missing = np.isnan(numbers)
         counts = np.bincount(np.searchsorted(edges, numbers[~missing], side="right"), minlength=len(edges) + 1)
     else:
+        missing = values.isna().to_numpy()
         index = pd.Index(categories).get_indexer(values[~missing].astype("string"))
         counts = np.bincount(np.where(index < 0, len(categories), index), minlength=len(categories) + 1)
     counts = np.append(counts, missing.sum())
@@ -204,11 +206,13 @@ def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=
     features = encoding["features"]
     kinds = {c: "numeric" if c in encoding["numeric"] else "text" for c in features}
     accepted, accepted_note = accepted_training_data(raw_dir)
+    if accepted is not None and target not in accepted.columns:
+        accepted, accepted_note = None, f"the accepted data has no column {target!r}: another dataset, not compared"
     print(f"validate: {accepted_note}", flush=True)
 
     def kinds_of(frame):
-        other = fit_encoding(frame, target)
-        return {c: "numeric" if c in other["numeric"] else "text" for c in other["features"]}
+        return {c: "numeric" if is_numeric(frame[c]) else "text" for c in features
+                if c in frame.columns and frame[c].notna().any()}
 
     checks = {
         "duplicate_rows": duplicate_rows(train),
