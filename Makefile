@@ -41,6 +41,7 @@ demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeli
 	@echo "  gate:     $$(python -c 'import json,sys; g=json.load(open(sys.argv[1])); print(g["metric"], round(g["value"], 4), "passed" if g["passed"] else "FAILED", "against baseline", g["baseline"])' $(DEMO_DIR)/churn-model/reports/evaluate/gate.json)"
 	@echo "  metrics:  reports/evaluate/metrics.json   (make metrics)"
 	@echo "  plots:    make plots -> dvc_plots/index.html"
+	@echo "  report:   make report -> reports/report.html (figures inside, opens offline)"
 	@echo "  sanity:   reports/sanity/summary.json and junit.xml"
 	@echo "  next:     read $(DEMO_DIR)/churn-model/README.md"
 
