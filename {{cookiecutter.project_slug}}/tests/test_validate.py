@@ -78,7 +78,7 @@ def test_drift_against_the_accepted_data_uses_the_same_statistic(params, workspa
     assert entries[0]["drifted"] and entries[1]["score"] == 0
 
 
-def test_identical_features_with_different_labels_are_flagged(checked):
+def test_identical_features_with_different_labels_are_flagged(checked, workspace):
     def conflict(frame):
         twins = frame.head(5).assign(churned=1 - frame["churned"].head(5))
         return pd.concat([frame, twins], ignore_index=True)
@@ -87,6 +87,9 @@ def test_identical_features_with_different_labels_are_flagged(checked):
     assert not summary["checks"]["conflicting_labels"]["passed"]
     assert summary["checks"]["conflicting_labels"]["detail"].startswith("10 rows share identical features")
     assert failed == []  # warn by default
+    junit = ET.parse(workspace["validate"] / "junit.xml").getroot()
+    assert junit.get("failures") == "0"  # a warning shows in GitLab's test tab without failing it
+    assert junit.find("testcase[@name='conflicting_labels']/skipped").get("message").startswith("warning: 10 rows")
     assert checked(conflicting_labels="fail")[0] == ["conflicting_labels"]
 
 

@@ -81,6 +81,29 @@ def write_atomically(path, write):
         tmp.unlink(missing_ok=True)
 
 
+def write_junit(path, suite_name, results):
+    """A JUnit XML report (GitLab's test tab) of ``results``: {check: {"passed", "detail"} and an
+    optional "severity"}. A failed check of severity "warn" is reported as skipped: it shows
+    without counting as a failure."""
+    import xml.etree.ElementTree as ET
+
+    def failing(result):
+        return not result["passed"] and result.get("severity", "fail") == "fail"
+
+    suite = ET.Element("testsuite", name=suite_name, tests=str(len(results)),
+                       failures=str(sum(map(failing, results.values()))))
+    for name, result in results.items():
+        case = ET.SubElement(suite, "testcase", classname=suite_name, name=name)
+        if result["passed"]:
+            ET.SubElement(case, "system-out").text = result["detail"]
+        elif failing(result):
+            ET.SubElement(case, "failure", message=result["detail"]).text = result["detail"]
+        else:
+            ET.SubElement(case, "skipped", message=f"warning: {result['detail']}")
+    tree = ET.ElementTree(suite)
+    write_atomically(path, lambda tmp: tree.write(tmp, encoding="utf-8", xml_declaration=True))
+
+
 def write_json(path, data):
     def write(tmp):
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -5,7 +5,6 @@ when the gate fails.
 """
 
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import numpy as np
 from .. import config
 from ..cli import command, parser
 from . import model_checks, model_store
-from .data_io import load_xy, read_json, write_atomically, write_json
+from .data_io import load_xy, read_json, write_atomically, write_json, write_junit
 from .gate import LOWER_IS_BETTER
 from .metrics import score_all
 from .params import check
@@ -57,18 +56,6 @@ def check_cv_folds(fold_scores, metric, max_deviation):
     return [("cv_folds_consistent", deviation <= max_deviation, detail)]
 
 
-def junit_xml(checks):
-    failures = sum(1 for _, passed, _ in checks if not passed)
-    suite = ET.Element("testsuite", name="sanity", tests=str(len(checks)), failures=str(failures))
-    for name, passed, detail in checks:
-        case = ET.SubElement(suite, "testcase", classname="sanity", name=name)
-        if passed:
-            ET.SubElement(case, "system-out").text = detail
-        else:
-            ET.SubElement(case, "failure", message=detail).text = detail
-    return ET.ElementTree(suite)
-
-
 def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         cv_file=config.CV_SCORES_FILE, out_dir=config.SANITY_DIR):
     """Run every check, write the reports, and return the names of the failed checks."""
@@ -90,17 +77,14 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
                          float(settings["cv_max_deviation"]))
     )
     failed = [name for name, passed, _ in checks if not passed]
-    write_json(out_dir / "summary.json", {
-        "passed": not failed,
-        "checks": {name: {"passed": bool(passed), "detail": detail} for name, passed, detail in checks},
-    })
+    results = {name: {"passed": bool(passed), "detail": detail} for name, passed, detail in checks}
+    write_json(out_dir / "summary.json", {"passed": not failed, "checks": results})
     write_json(out_dir / "calibration.json", calibrated)
     write_json(out_dir / "segments.json", segments)
     overall = score_all(y, proba)[metric]
     write_atomically(out_dir / "model_validation.md", lambda tmp: Path(tmp).write_text(
         model_checks.markdown(calibrated, segments, metric, overall), encoding="utf-8"))
-    tree = junit_xml(checks)
-    write_atomically(out_dir / "junit.xml", lambda tmp: tree.write(tmp, encoding="utf-8", xml_declaration=True))
+    write_junit(out_dir / "junit.xml", "sanity", results)
     for name, passed, detail in checks:
         print(f"sanity: {'ok  ' if passed else 'FAIL'} {name}: {detail}")
     if segments:

@@ -12,7 +12,6 @@ their own. Rule of thumb: under 0.1 stable, 0.1-0.25 a shift, over 0.25 a large 
 """
 
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ import pandas as pd
 from .. import config
 from ..cli import command, parser
 from .accepted import accepted_commit, changed_since, fetched
-from .data_io import read_data_dir, write_atomically, write_json
+from .data_io import read_data_dir, write_atomically, write_json, write_junit
 from .params import check
 from .preprocess import fit_encoding, is_numeric
 from .preprocess import validate as validate_columns
@@ -170,20 +169,6 @@ def accepted_training_data(raw_dir):
         return None, f"accepted data of {commit[:8]} unavailable ({type(error).__name__}: {error})"
 
 
-def junit_xml(results):
-    suite = ET.Element("testsuite", name="validate", tests=str(len(results)),
-                      failures=str(sum(1 for r in results.values() if not r["passed"] and r["severity"] == "fail")))
-    for name, result in results.items():
-        case = ET.SubElement(suite, "testcase", classname="validate", name=name)
-        if result["passed"]:
-            ET.SubElement(case, "system-out").text = result["detail"]
-        elif result["severity"] == "fail":
-            ET.SubElement(case, "failure", message=result["detail"]).text = result["detail"]
-        else:  # a warning: shown, not counted as a failure
-            ET.SubElement(case, "skipped", message=f"warning: {result['detail']}")
-    return ET.ElementTree(suite)
-
-
 def markdown(results, comparisons, accepted_note, top=5):
     mark = {True: "passed", False: "**failed**"}
     lines = ["### Data checks", "", "| check | result | severity | detail |", "|---|---|---|---|"]
@@ -240,8 +225,7 @@ def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=
     write_json(out_dir / "summary.json", {"passed": not failed, "checks": results})
     write_json(out_dir / "drift.json", {"train_vs_accepted": comparisons.get("train_vs_accepted", []),
                                         "train_vs_holdout": comparisons["train_vs_holdout"]})
-    tree = junit_xml(results)
-    write_atomically(out_dir / "junit.xml", lambda tmp: tree.write(tmp, encoding="utf-8", xml_declaration=True))
+    write_junit(out_dir / "junit.xml", "validate", results)
     write_atomically(out_dir / "report.md",
                      lambda tmp: Path(tmp).write_text(markdown(results, comparisons, accepted_note), encoding="utf-8"))
     # train waits for this marker; its content never changes, so a new drift figure never re-runs train.
