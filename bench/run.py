@@ -183,7 +183,7 @@ def verdict(value, target, unit=""):
 NOTES = """\
 ## Where the time and memory go
 
-- Each stage is its own process, so the pipeline pays four interpreter starts and imports, writes
+- Each stage is its own process, so the pipeline pays an interpreter start and imports per stage, writes
   and reads Parquet between stages, and saves and loads the model; evaluate and sanity each
   predict the holdout.
 - No-op: `make repro` adds nothing to `dvc repro` itself; the gap to the one-stage floor is DVC
