@@ -16,7 +16,7 @@ import sys
 from .. import config
 from ..cli import command, parser
 from ..pipeline import model_checks, model_store
-from ..pipeline.data_io import load_xy, read_json, write_atomically
+from ..pipeline.data_io import read_json, write_atomically
 from . import ci_report
 
 FIGURES_DIR = config.REPORT_FILE.parent / "figures"
@@ -41,12 +41,6 @@ def _save(figure, name):
     write_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=100, bbox_inches="tight"))
     _pyplot().close(figure)
     return path
-
-
-def _holdout_predictions():
-    model, encoding = model_store.load(config.MODEL_DIR)
-    X, y = load_xy(config.PROCESSED_DIR / "holdout.parquet", encoding)
-    return y, model.predict_proba(X), encoding["classes"]
 
 
 def model_figures(y, proba, classes):
@@ -134,7 +128,8 @@ def write_figures():
     """Every figure whose inputs exist; returns their paths."""
     paths = []
     if (config.MODEL_DIR / "model.json").exists() and (config.PROCESSED_DIR / "holdout.parquet").exists():
-        paths += model_figures(*_holdout_predictions())
+        _, y, proba, encoding = model_store.holdout_predictions(config.MODEL_DIR, config.PROCESSED_DIR)
+        paths += model_figures(y, proba, encoding["classes"])
     drift_file = config.VALIDATE_DIR / "drift.json"
     encoding_file = config.PROCESSED_DIR / "encoding.json"
     if drift_file.exists() and encoding_file.exists() and (config.PROCESSED_DIR / "train.parquet").exists():

@@ -16,7 +16,7 @@ from .. import config
 from ..cli import command, parser
 from . import gate, model_store
 from .accepted import accepted_commit, changed_since, fetched
-from .data_io import load_xy, read_data_dir
+from .data_io import read_data_dir
 from .metrics import score_all
 from .params import check
 from .preprocess import encode_features
@@ -59,10 +59,8 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     settings = check(params)["evaluate"]
     metric, min_improvement = settings["metric"], float(settings["min_improvement"])
     baseline = gate.read_baseline(baseline_file)
-    model, encoding = model_store.load(model_dir)
-    X, y = load_xy(processed_dir / "holdout.parquet", encoding)
+    _, y, proba, encoding = model_store.holdout_predictions(model_dir, processed_dir)
     classes = encoding["classes"]
-    proba = np.asarray(model.predict_proba(X), dtype="float64")
     scores = score_all(y, proba)
 
     from dvclive import Live

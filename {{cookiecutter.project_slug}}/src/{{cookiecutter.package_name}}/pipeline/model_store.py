@@ -15,7 +15,7 @@ over the training categories) in its own way:
 from pathlib import Path
 
 from ..cli import UserError
-from .data_io import read_json, write_json
+from .data_io import load_xy, read_json, write_json
 
 MODELS = ("xgboost", "random_forest", "logistic_regression")
 # Types skops does not trust by default but that our own scikit-learn pipelines contain; the files
@@ -102,3 +102,13 @@ def load(model_dir):
 
         model = skops.io.load(path, trusted=TRUSTED_SKOPS_TYPES)
     return model, read_json(model_dir / ENCODING_FILE)
+
+
+def holdout_predictions(model_dir, processed_dir):
+    """What evaluate, sanity and the report score: the processed holdout's features and encoded
+    target, the saved model's class probabilities on it (float64), and the model's encoding."""
+    import numpy as np
+
+    model, encoding = load(model_dir)
+    X, y = load_xy(Path(processed_dir) / "holdout.parquet", encoding)
+    return X, y, np.asarray(model.predict_proba(X), dtype="float64"), encoding

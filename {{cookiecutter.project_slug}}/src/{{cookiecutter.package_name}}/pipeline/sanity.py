@@ -12,7 +12,7 @@ import numpy as np
 from .. import config
 from ..cli import command, parser
 from . import model_checks, model_store
-from .data_io import load_xy, read_json, write_atomically, write_json, write_junit
+from .data_io import read_json, write_atomically, write_json, write_junit
 from .gate import LOWER_IS_BETTER
 from .metrics import score_all
 from .params import check
@@ -60,10 +60,8 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         cv_file=config.CV_SCORES_FILE, out_dir=config.SANITY_DIR):
     """Run every check, write the reports, and return the names of the failed checks."""
     settings = check(params)["sanity"]
-    model, encoding = model_store.load(model_dir)
-    X, y = load_xy(processed_dir / "holdout.parquet", encoding)
+    X, y, proba, encoding = model_store.holdout_predictions(model_dir, processed_dir)
     classes = encoding["classes"]
-    proba = np.asarray(model.predict_proba(X), dtype="float64")
     metric = params["evaluate"]["metric"]
     calibrated = model_checks.calibration(y, proba)
     segments = model_checks.weakest_segments(X, y, proba, encoding, metric, metric in LOWER_IS_BETTER)
