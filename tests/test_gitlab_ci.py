@@ -1,8 +1,12 @@
 """The generated .gitlab-ci.yml against GitLab's schema, and the CI steps one by one (the whole
 pipeline on runners is in test_gitlab_runner.py)."""
 
+import email.policy
+import hashlib
 import json
+import re
 import threading
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -25,11 +29,13 @@ def test_every_baked_variant_passes_the_gitlab_ci_schema(cookies):
     assert all("ok -- validation done" in out for out in seen.values())
 
 
-class FakeGitLabNotes(BaseHTTPRequestHandler):
-    """The three merge-request notes endpoints of GitLab's REST API. No GitLab server can run
-    here, so this stand-in lets the real python-gitlab client post and update notes."""
+class FakeGitLab(BaseHTTPRequestHandler):
+    """GitLab's merge-request notes endpoints and its Markdown uploads endpoint
+    (POST /projects/:id/uploads, answered as GitLab documents it). No GitLab server can run here,
+    so this stand-in lets the real python-gitlab client upload figures and post and update notes."""
 
     notes = []
+    uploads = {}
 
     def _reply(self, status, payload):
         body = json.dumps(payload).encode()
@@ -40,41 +46,58 @@ class FakeGitLabNotes(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _body(self):
-        return json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        return self.rfile.read(int(self.headers["Content-Length"]))
 
     def do_GET(self):  # noqa: N802 - http.server's naming
         self._reply(200, self.notes)
 
     def do_POST(self):  # noqa: N802
-        note = {"id": len(self.notes) + 1, "body": self._body()["body"]}
+        if self.path.split("?")[0].endswith("/uploads"):
+            form = BytesParser(policy=email.policy.HTTP).parsebytes(
+                f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + self._body())
+            [part] = [p for p in form.iter_parts() if p.get_param("name", header="content-disposition") == "file"]
+            name = part.get_filename()
+            url = f"/uploads/{hashlib.md5(name.encode()).hexdigest()}/{name}"
+            self.uploads[url] = part.get_payload(decode=True)
+            return self._reply(201, {"id": len(self.uploads), "alt": name.rsplit(".", 1)[0], "url": url,
+                                     "full_path": f"/-/project/1{url}", "markdown": f"![{name}]({url})"})
+        note = {"id": len(self.notes) + 1, "body": json.loads(self._body())["body"]}
         self.notes.append(note)
         self._reply(201, note)
 
     def do_PUT(self):  # noqa: N802
         note_id = int(self.path.rstrip("/").split("/")[-1].split("?")[0])
         note = next(n for n in self.notes if n["id"] == note_id)
-        note["body"] = self._body()["body"]
+        note["body"] = json.loads(self._body())["body"]
         self._reply(200, note)
 
     def log_message(self, *args):
         pass
 
 
-def test_the_report_is_one_merge_request_note_updated_on_re_runs(cookies):
+def test_the_report_is_one_merge_request_note_with_uploaded_figures_updated_on_re_runs(cookies):
     project = baked_project(cookies)
-    server = HTTPServer(("127.0.0.1", 0), FakeGitLabNotes)
+    run("make repro && make report", project)
+    figures = sorted((project / "reports/figures").glob("*.png"))
+    assert len(figures) >= 5
+    server = HTTPServer(("127.0.0.1", 0), FakeGitLab)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = {"CI_SERVER_URL": f"http://127.0.0.1:{server.server_port}", "CI_PROJECT_ID": "1",
            "CI_MERGE_REQUEST_IID": "7", "GITLAB_REPORT_TOKEN": "test-token"}
     try:
-        (project / "reports").mkdir()
-        (project / "reports/report.md").write_text("<!-- model-report -->\nfirst run\n")
-        assert "posted note 1" in run("make ci-post-report", project, env=env)[1]
-        (project / "reports/report.md").write_text("<!-- model-report -->\nsecond run\n")
+        out = run("make ci-post-report", project, env=env)[1]
+        assert "posted note 1" in out and f"uploaded {len(figures)} figures" in out
+        (project / "reports/report.md").write_text(
+            (project / "reports/report.md").read_text().replace("## Model report", "## Model report, second run"))
         assert "updated note 1" in run("make ci-post-report", project, env=env)[1]
     finally:
         server.shutdown()
-    assert FakeGitLabNotes.notes == [{"id": 1, "body": "<!-- model-report -->\nsecond run\n"}]
+    [note] = FakeGitLab.notes
+    assert note["body"].startswith("<!-- model-report -->") and "second run" in note["body"]
+    assert "](figures/" not in note["body"]  # no link the merge request cannot resolve
+    for figure in figures:
+        [url] = re.findall(rf"\]\((/uploads/[0-9a-f]{{32}}/{figure.name})\)", note["body"])
+        assert FakeGitLab.uploads[url] == figure.read_bytes()
 
 
 def test_promotion_steps_aside_when_the_branch_moved_meanwhile(cookies, tmp_path):

@@ -169,6 +169,9 @@ def test_a_changed_holdout_re_scores_the_accepted_model_and_the_verdict_says_so(
     run("make repro && make promote", project)
     run("git add -A && git commit -qm 'Promote'", project)
     accepted = float((project / "baseline.txt").read_text())
+    # The model in the workspace is the accepted one: the figures show it alone.
+    run("make report", project)
+    assert "The curves show this model only" in (project / "reports/report.md").read_text()
 
     # Only a parameter changes: the holdout is the one baseline.txt was measured on.
     set_params(project, lambda p: p["train"]["xgboost"].update(n_estimators=200))
@@ -186,3 +189,8 @@ def test_a_changed_holdout_re_scores_the_accepted_model_and_the_verdict_says_so(
     gate = json.loads((project / "reports/evaluate/gate.json").read_text())
     assert gate["against"] == about and gate["verdict"].endswith(f"[baseline: {about}]")
     assert gate["baseline"] != accepted and f"evaluate: baseline: {about}: {gate['baseline']:.4f}" in out
+
+    # The report's curves overlay the accepted model (the champion) on the same holdout.
+    run("make report", project)
+    assert f"The curves show this model and the accepted model ({commit}) on the current holdout" in (
+        project / "reports/report.md").read_text()

@@ -44,3 +44,11 @@ def test_the_data_checks_section_is_what_validate_wrote(project):
     (project / "reports/validate/report.md").write_text("### Data checks\n\n| check |\n")
     assert ci_report.validate_section() == "### Data checks\n\n| check |"
     assert "| check |" in ci_report.build_report(None)
+
+
+def test_figures_are_linked_to_their_uploads_and_missing_ones_left_alone(project):
+    (project / "reports/figures").mkdir(parents=True)
+    (project / "reports/figures/roc.png").write_bytes(b"\x89PNG")
+    body = "![roc](figures/roc.png)\n\n![gone](figures/gone.png)\n"
+    uploaded = ci_report.with_uploaded_figures(body, lambda path: f"/uploads/abc/{path.name}")
+    assert uploaded == "![roc](/uploads/abc/roc.png)\n\n![gone](figures/gone.png)\n"

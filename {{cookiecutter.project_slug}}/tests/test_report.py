@@ -59,3 +59,20 @@ def test_a_report_after_a_failed_validation_still_shows_the_data_checks(params, 
     assert report.run() == []
     page = report.HTML_FILE.read_text()
     assert "Data checks" in page and "Gate: not evaluated" in page
+
+
+def test_the_accepted_model_is_drawn_over_this_one_in_the_curves_only(project):
+    from {{ cookiecutter.package_name }}.pipeline import model_store
+
+    _, y, proba, encoding = model_store.holdout_predictions(config.MODEL_DIR, config.PROCESSED_DIR)
+    alone = [path.read_bytes() for path in report.model_figures(y, proba, encoding["classes"])]
+    champion = ("accepted model (1a2b3c4d)", y, proba[:, ::-1])  # a champion that ranks the other way round
+    overlaid = [path.read_bytes() for path in report.model_figures(y, proba, encoding["classes"], champion)]
+    # Drawn over ROC, precision-recall and calibration; the confusion matrix is this model's alone.
+    assert [a != b for a, b in zip(alone, overlaid, strict=True)] == [True, True, True, False]
+
+
+def test_without_git_there_is_no_accepted_model_to_overlay(project):
+    assert report.champion_predictions() is None
+    report.run()
+    assert "The curves show this model only" in config.REPORT_FILE.read_text()

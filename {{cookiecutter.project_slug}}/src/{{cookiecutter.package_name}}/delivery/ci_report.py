@@ -3,12 +3,15 @@
 `build_report` puts the Markdown together (`make report` writes it to reports/report.md): the gate
 verdict, `dvc metrics diff` / `dvc params diff` against the target branch, the data checks and
 drift, the sanity checks, the model validation and the figures. `post` adds it to the merge
-request as a note, or updates the note it posted before, so that re-runs do not pile up notes.
-Posting needs a token with the `api` scope in GITLAB_REPORT_TOKEN (CI_JOB_TOKEN cannot write notes).
+request as a note, or updates the note it posted before, so that re-runs do not pile up notes;
+the figures are uploaded to the project (GitLab's Markdown uploads API) and the note links the
+uploads, so they show in the merge request itself. Posting needs a token with the `api` scope in
+GITLAB_REPORT_TOKEN (CI_JOB_TOKEN can neither write notes nor upload).
 """
 
 import json
 import os
+import re
 import sys
 
 from .. import config
@@ -17,6 +20,7 @@ from ..pipeline import gate
 
 MARKER = "<!-- model-report -->"
 REPORT_FILE = config.REPORT_FILE
+FIGURE_LINK = re.compile(r"\]\((figures/[^)\s]+\.png)\)")
 
 
 def comparison_ref():
@@ -63,14 +67,16 @@ def model_validation_section():
     return section.read_text(encoding="utf-8").strip() if section.exists() else "_did not run_"
 
 
-def figures_section(figures):
+def figures_section(figures, caption=None):
     if not figures:
         return "_no figures: the stages they come from did not run_"
-    # Relative to reports/: they show in report.html and in the job's artifact browser.
-    return "\n\n".join(f"![{path.stem.replace('_', ' ')}](figures/{path.name})" for path in figures)
+    # Relative to reports/: they show in report.html and in the job's artifact browser; `post`
+    # uploads them to GitLab and links the uploads instead.
+    images = [f"![{path.stem.replace('_', ' ')}](figures/{path.name})" for path in figures]
+    return "\n\n".join(([f"_{caption}_"] if caption else []) + images)
 
 
-def build_report(ref, figures=()):
+def build_report(ref, figures=(), caption=None):
     commit = git("rev-parse", "--short", "HEAD", check=False).stdout.strip()
     against = f"`{ref}`" if ref else "nothing (first commit)"
     parts = [
@@ -87,9 +93,18 @@ def build_report(ref, figures=()):
         "### Model validation",
         model_validation_section(),
         "### Figures",
-        figures_section(figures),
+        figures_section(figures, caption),
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def with_uploaded_figures(body, upload):
+    """The report with every linked figure that exists passed to ``upload(path) -> url`` and linked there."""
+    def uploaded(match):
+        path = REPORT_FILE.parent / match.group(1)
+        return f"]({upload(path)})" if path.is_file() else match.group(0)
+
+    return FIGURE_LINK.sub(uploaded, body)
 
 
 def post():
@@ -106,7 +121,17 @@ def post():
     import gitlab
 
     server = gitlab.Gitlab(os.environ["CI_SERVER_URL"], private_token=token)
-    merge_request = server.projects.get(os.environ["CI_PROJECT_ID"], lazy=True).mergerequests.get(iid, lazy=True)
+    project = server.projects.get(os.environ["CI_PROJECT_ID"], lazy=True)
+    uploads = []
+
+    def upload(path):
+        uploads.append(project.upload(path.name, filepath=str(path))["url"])
+        return uploads[-1]
+
+    body = with_uploaded_figures(body, upload)
+    if uploads:
+        print(f"report: uploaded {len(uploads)} figures to the project")
+    merge_request = project.mergerequests.get(iid, lazy=True)
     for note in merge_request.notes.list(iterator=True):
         if note.body.startswith(MARKER):
             note.body = body

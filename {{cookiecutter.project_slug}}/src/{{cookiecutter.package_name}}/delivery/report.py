@@ -1,8 +1,10 @@
 """`make report`: the model report as Markdown, PNG figures and one self-contained HTML page.
 
 reports/figures/*.png: ROC and precision-recall curves (micro-averaged one-vs-rest when
-multiclass), the reliability curve (calibration), the confusion matrix, and the distributions of
-the most drifted features (training data against the holdout). reports/report.md is the
+multiclass) and the reliability curve (calibration), each with the accepted model (the champion,
+fetched through DVC from the commit that last changed baseline.txt) overlaid on the same holdout
+when this model is a different one; the confusion matrix; and the distributions of the most
+drifted features (training data against the holdout). reports/report.md is the
 merge-request note (see ci_report), with the figures linked; reports/report.html is the same
 report with every figure inlined, so it opens anywhere, offline included. Each figure is drawn
 only when the stage it comes from has run: a report after a failed validation still shows the
@@ -15,7 +17,8 @@ import sys
 
 from .. import config
 from ..cli import command, parser
-from ..pipeline import model_checks, model_store
+from ..pipeline import evaluate, model_checks, model_store
+from ..pipeline.accepted import accepted_commit, fetched
 from ..pipeline.data_io import read_json, write_atomically
 from . import ci_report
 
@@ -43,40 +46,53 @@ def _save(figure, name):
     return path
 
 
-def model_figures(y, proba, classes):
+def _binary_view(y, proba):
+    """(truth, score) for the curves: the positive class, or every class one-vs-rest (micro)."""
+    import numpy as np
+
+    if proba.shape[1] == 2:
+        return y, proba[:, 1]
+    return (y[:, None] == np.arange(proba.shape[1])).ravel(), proba.ravel()
+
+
+def model_figures(y, proba, classes, champion=None):
+    """ROC, precision-recall, reliability curve and confusion matrix of this model on the holdout;
+    ``champion`` = (label, y, proba) of the accepted model adds its curves to the first three."""
     import numpy as np
     from sklearn import metrics
 
     plt = _pyplot()
-    if proba.shape[1] == 2:
-        truth, score, label = y, proba[:, 1], f"class {classes[1]}"
-    else:
-        truth, score = (y[:, None] == np.arange(proba.shape[1])).ravel(), proba.ravel()
-        label = "micro-average, one-vs-rest"
+    label = f"class {classes[1]}" if proba.shape[1] == 2 else "micro-average, one-vs-rest"
+    models = [("this model", y, proba)] + ([champion] if champion else [])
     paths = []
     figure, axes = plt.subplots(figsize=(5, 4.5))
-    fpr, tpr, _ = metrics.roc_curve(truth, score)
-    axes.plot(fpr, tpr, label=f"model (AUC {metrics.auc(fpr, tpr):.3f})")
+    for name, truth_y, scores in models:
+        fpr, tpr, _ = metrics.roc_curve(*_binary_view(truth_y, scores))
+        axes.plot(fpr, tpr, label=f"{name} (AUC {metrics.auc(fpr, tpr):.3f})")
     axes.plot([0, 1], [0, 1], "--", color="grey", label="chance")
     axes.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC curve, holdout ({label})")
     axes.legend(loc="lower right")
     paths.append(_save(figure, "roc"))
 
     figure, axes = plt.subplots(figsize=(5, 4.5))
-    precision, recall, _ = metrics.precision_recall_curve(truth, score)
-    axes.plot(recall, precision, label=f"model (AP {metrics.average_precision_score(truth, score):.3f})")
-    axes.axhline(np.mean(truth), linestyle="--", color="grey", label="base rate")
+    for name, truth_y, scores in models:
+        truth, score = _binary_view(truth_y, scores)
+        precision, recall, _ = metrics.precision_recall_curve(truth, score)
+        axes.plot(recall, precision, label=f"{name} (AP {metrics.average_precision_score(truth, score):.3f})")
+    axes.axhline(np.mean(_binary_view(y, proba)[0]), linestyle="--", color="grey", label="base rate")
     axes.set(xlabel="recall", ylabel="precision", title=f"Precision-recall, holdout ({label})")
     axes.legend(loc="upper right")
     paths.append(_save(figure, "precision_recall"))
 
-    calibrated = model_checks.calibration(y, proba)
     figure, axes = plt.subplots(figsize=(5, 4.5))
-    curve = calibrated["curve"]
-    axes.plot([b["predicted"] for b in curve], [b["observed"] for b in curve], "o-", label="model")
+    for name, truth_y, scores in models:
+        calibrated = model_checks.calibration(truth_y, scores)
+        curve = calibrated["curve"]
+        axes.plot([b["predicted"] for b in curve], [b["observed"] for b in curve], "o-",
+                  label=f"{name} (ECE {calibrated['ece']:.3f})")
     axes.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
     axes.set(xlabel="mean predicted probability", ylabel="observed rate",
-             title=f"Calibration ({calibrated['kind']}), ECE {calibrated['ece']:.3f}")
+             title=f"Calibration ({calibrated['kind']}), holdout")
     axes.legend(loc="upper left")
     paths.append(_save(figure, "calibration"))
 
@@ -124,17 +140,43 @@ def drift_figures(drift, encoding):
     return paths
 
 
+def champion_predictions():
+    """("accepted model (commit …)", y, proba) on the current holdout, or None when there is no
+    accepted model to fetch or it is this very model (nothing was retrained since it was accepted)."""
+    commit = accepted_commit()
+    if commit is None:
+        return None
+    try:
+        with fetched(commit, config.MODEL_DIR) as copy:
+            if _same_files(copy, config.MODEL_DIR):
+                return None
+        y, proba = evaluate.accepted_model_predictions(commit, config.HOLDOUT_DIR)
+    except Exception as error:  # noqa: BLE001 - the figures still show this model
+        print(f"report: no accepted model to compare with at {commit[:8]} ({type(error).__name__}: {error})")
+        return None
+    return f"accepted model ({commit[:8]})", y, proba
+
+
+def _same_files(left, right):
+    files = sorted(path.relative_to(left) for path in left.rglob("*") if path.is_file())
+    return files == sorted(path.relative_to(right) for path in right.rglob("*") if path.is_file()) and all(
+        (left / name).read_bytes() == (right / name).read_bytes() for name in files)
+
+
 def write_figures():
-    """Every figure whose inputs exist; returns their paths."""
-    paths = []
+    """Every figure whose inputs exist: (their paths, a caption naming the models compared)."""
+    paths, caption = [], None
     if (config.MODEL_DIR / "model.json").exists() and (config.PROCESSED_DIR / "holdout.parquet").exists():
         _, y, proba, encoding = model_store.holdout_predictions(config.MODEL_DIR, config.PROCESSED_DIR)
-        paths += model_figures(y, proba, encoding["classes"])
+        champion = champion_predictions()
+        paths += model_figures(y, proba, encoding["classes"], champion)
+        caption = (f"The curves show this model and the {champion[0]} on the current holdout." if champion else
+                   "The curves show this model only: it is the accepted model, or there is none to compare with.")
     drift_file = config.VALIDATE_DIR / "drift.json"
     encoding_file = config.PROCESSED_DIR / "encoding.json"
     if drift_file.exists() and encoding_file.exists() and (config.PROCESSED_DIR / "train.parquet").exists():
         paths += drift_figures(read_json(drift_file)["train_vs_holdout"], read_json(encoding_file))
-    return paths
+    return paths, caption
 
 
 def html(markdown_text, title):
@@ -153,8 +195,8 @@ def html(markdown_text, title):
 
 
 def run():
-    figures = write_figures()
-    markdown_text = ci_report.build_report(ci_report.comparison_ref(), figures)
+    figures, caption = write_figures()
+    markdown_text = ci_report.build_report(ci_report.comparison_ref(), figures, caption)
     write_atomically(config.REPORT_FILE, lambda tmp: tmp.write_text(markdown_text, encoding="utf-8"))
     page = html(markdown_text, "Model report")
     write_atomically(HTML_FILE, lambda tmp: tmp.write_text(page, encoding="utf-8"))

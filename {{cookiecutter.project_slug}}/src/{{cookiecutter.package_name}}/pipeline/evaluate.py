@@ -35,6 +35,17 @@ def log_plots(live, y, proba, classes):
     live.log_sklearn_plot("confusion_matrix", names[y], names[proba.argmax(axis=1)], name="confusion_matrix.json")
 
 
+def accepted_model_predictions(commit, holdout_dir):
+    """(y, probabilities) of the model accepted at ``commit`` on the current raw holdout, encoded
+    with that model's own saved encoding; the model is fetched through DVC."""
+    with fetched(commit, config.MODEL_DIR) as copy:
+        model, encoding = model_store.load(copy)
+    holdout = read_data_dir(holdout_dir)
+    holdout = holdout[holdout[encoding["target"]].isin(encoding["classes"])]
+    y = holdout[encoding["target"]].map({label: i for i, label in enumerate(encoding["classes"])}).to_numpy()
+    return y.astype("int64"), np.asarray(model.predict_proba(encode_features(holdout, encoding)), dtype="float64")
+
+
 def rescored_champion(metric, holdout_dir):
     """(score, description) of the accepted model on the current holdout, or (None, why not)
     when baseline.txt still compares like with like or the accepted model cannot be had."""
@@ -42,16 +53,10 @@ def rescored_champion(metric, holdout_dir):
     if commit is None or not changed_since(commit, holdout_dir):
         return None, "the holdout is the one baseline.txt was measured on"
     try:
-        with fetched(commit, config.MODEL_DIR) as copy:
-            model, encoding = model_store.load(copy)
+        y, proba = accepted_model_predictions(commit, holdout_dir)
     except Exception as error:  # noqa: BLE001 - no accepted model (first commit, old format): baseline.txt
         return None, f"no accepted model to re-score at {commit[:8]} ({type(error).__name__})"
-    holdout = read_data_dir(holdout_dir)
-    holdout = holdout[holdout[encoding["target"]].isin(encoding["classes"])]
-    y = holdout[encoding["target"]].map({label: i for i, label in enumerate(encoding["classes"])}).to_numpy()
-    proba = np.asarray(model.predict_proba(encode_features(holdout, encoding)), dtype="float64")
-    score = score_all(y.astype("int64"), proba)[metric]
-    return score, f"the accepted model (commit {commit[:8]}) re-scored on the current holdout"
+    return score_all(y, proba)[metric], f"the accepted model (commit {commit[:8]}) re-scored on the current holdout"
 
 
 def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
