@@ -11,7 +11,7 @@ DEMO_DIR := demo
 export PATH := $(abspath $(VENV))/bin:$(abspath node_modules/.bin):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: help venv demo test test-fast bench bench-full lint clean
+.PHONY: help venv demo test test-fast bench bench-full screenshot lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,6 +56,10 @@ bench: $(STAMP) ## Benchmarks at 100k and 1M rows (a few minutes per size) -> do
 
 bench-full: $(STAMP) ## Benchmarks at 100k, 1M and 5M rows (about an hour) -> docs/benchmarks.md
 	python bench/run.py --sizes 100000 1000000 5000000 --repeat 3
+
+screenshot: $(STAMP) ## Take the generated README's picture of the sample report again (the browser test)
+	REPORT_SCREENSHOT=$(abspath {{cookiecutter.project_slug}}/docs/sample-report.png) \
+		$(VENV)/bin/python -m pytest -q tests/test_report_in_browser.py
 
 lint: $(STAMP) ## Check the template's hooks and tests with ruff (the suite lints a baked project)
 	ruff check hooks tests bench

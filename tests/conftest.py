@@ -59,6 +59,16 @@ def baked_project(cookies, **answers):
     return install(bake(cookies, **answers).project_path)
 
 
+def set_params(project, update):
+    """Change a baked project's params.yaml with ``update(params)``, as a user would edit it."""
+    import yaml
+
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    update(params)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
 def run(command, cwd, check=True, env=None):
     """Run a shell command; return (exit code, stdout and stderr together)."""
     process = subprocess.run(

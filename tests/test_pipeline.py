@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import baked_project, run
+from conftest import baked_project, run, set_params
 
 pytestmark = pytest.mark.slow
 GATE_FAILURE = re.compile(r"^(\w+) (\d\.\d{4}) did not beat baseline (\d\.\d{4}) by (\d\.\d{4})$", re.M)
@@ -17,13 +17,6 @@ GATE_FAILURE = re.compile(r"^(\w+) (\d\.\d{4}) did not beat baseline (\d\.\d{4})
 def metrics_show(project):
     shown = json.loads(run("dvc metrics show --json", project)[1])
     return shown[""]["data"]["reports/evaluate/metrics.json"]["data"]
-
-
-def set_params(project, update):
-    path = project / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    update(params)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def junit_failures(project):

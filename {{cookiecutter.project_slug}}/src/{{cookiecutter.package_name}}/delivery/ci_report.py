@@ -73,7 +73,8 @@ def figures_section(figures, caption=None):
     # Relative to reports/: they show in report.html and in the job's artifact browser; `post`
     # uploads them to GitLab and links the uploads instead.
     images = [f"![{path.stem.replace('_', ' ')}](figures/{path.name})" for path in figures]
-    return "\n\n".join(([f"_{caption}_"] if caption else []) + images)
+    # One paragraph: the images sit side by side, in the merge request and in report.html.
+    return "\n\n".join(([f"_{caption}_"] if caption else []) + ["\n".join(images)])
 
 
 def build_report(ref, figures=(), caption=None):

@@ -27,7 +27,7 @@ HTML_FILE = config.REPORT_FILE.with_suffix(".html")
 DRIFT_FIGURES = 3
 STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}"
          "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem}"
-         "img{max-width:100%;border:1px solid #eee}")
+         "img{max-width:calc(50% - 1rem);margin:.2rem;border:1px solid #eee;vertical-align:top}")
 
 
 def _pyplot():
@@ -151,8 +151,12 @@ def champion_predictions():
             if _same_files(copy, config.MODEL_DIR):
                 return None
         y, proba = evaluate.accepted_model_predictions(commit, config.HOLDOUT_DIR)
+    except FileNotFoundError:  # the first commit: baseline.txt, no model
+        print(f"report: the accepted commit {commit[:8]} has no model, so the curves show this model alone")
+        return None
     except Exception as error:  # noqa: BLE001 - the figures still show this model
-        print(f"report: no accepted model to compare with at {commit[:8]} ({type(error).__name__}: {error})")
+        print(f"report: the accepted model at {commit[:8]} could not be scored ({type(error).__name__}: {error}), "
+              "so the curves show this model alone")
         return None
     return f"accepted model ({commit[:8]})", y, proba
 
