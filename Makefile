@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# The MLflow server the tracking tests start runs from an environment of its own.
+MLFLOW_VENV := .venv-mlflow-server
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 DEMO_DIR := demo
 # Baked projects find dvc, cookiecutter and python in the template's environment.
 export PATH := $(abspath $(VENV))/bin:$(abspath node_modules/.bin):$(PATH)
@@ -29,6 +32,11 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
+$(MLFLOW_STAMP): tests/mlflow-server-requirements.txt
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install --quiet -r tests/mlflow-server-requirements.txt
+	touch $@
+
 demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeline end to end
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	cookiecutter --no-input --output-dir $(DEMO_DIR) .
@@ -45,7 +53,7 @@ demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeli
 	@echo "  sanity:   reports/sanity/summary.json and junit.xml"
 	@echo "  next:     read $(DEMO_DIR)/churn-model/README.md"
 
-test: $(STAMP) $(NODE_STAMP) ## Run the whole test suite (bakes projects and runs their pipelines)
+test: $(STAMP) $(NODE_STAMP) $(MLFLOW_STAMP) ## Run the whole test suite (bakes projects and runs their pipelines)
 	$(VENV)/bin/python -m pytest
 
 test-fast: $(STAMP) $(NODE_STAMP) ## Run the suite without the slow end-to-end tests
@@ -65,5 +73,5 @@ lint: $(STAMP) ## Check the template's hooks and tests with ruff (the suite lint
 	ruff check hooks tests bench
 
 clean: ## Remove the environment, the demo and caches
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(MLFLOW_VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -96,19 +96,33 @@ def iam_user(s3, name, policy):
     return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
 
+def add_credentials(project, s3):
+    """Credentials go where the README says: the git-ignored .dvc/config.local."""
+    run(f"dvc remote modify --local storage access_key_id {s3.key}", project)
+    run(f"dvc remote modify --local storage secret_access_key {s3.secret}", project)
+
+
+def s3_project(cookies, s3, prefix, **answers):
+    """A baked, installed project whose DVC remote is a prefix of the test bucket on the moto server."""
+    project = baked_project(cookies, s3_bucket=BUCKET, s3_prefix=prefix, s3_endpoint_url=s3.endpoint, **answers)
+    add_credentials(project, s3)
+    return project
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def wait_for_port(port, process):
-    deadline = time.monotonic() + 30
+def wait_for_port(port, process, name="moto server", timeout=30):
+    """Until the server's port accepts connections (a condition, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
     while True:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 return
-        assert process.poll() is None and time.monotonic() < deadline, "moto server did not start"
+        assert process.poll() is None and time.monotonic() < deadline, f"{name} did not start"
         time.sleep(0.1)
 
 

@@ -16,7 +16,7 @@ MODULES = {
     "": ["__init__", "cli", "config"],
     "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity", "accepted", "data_io", "gate",
                  "metrics", "model_checks", "model_store", "params"],
-    "delivery": ["__init__", "promote", "ci_promote", "ci_report", "data_push", "predict", "report"],
+    "delivery": ["__init__", "promote", "ci_promote", "ci_report", "data_push", "predict", "report", "tracking"],
     "storage": ["__init__", "remote", "s3_local"],
     "bake": ["__init__", "project_setup", "sample_data"],
 }
@@ -29,7 +29,7 @@ RENDERED_FILES = {
     *(f"tests/{module}.py" for module in (
         "conftest", "test_bake_setup", "test_ci_promote", "test_ci_report", "test_cli", "test_data_push",
         "test_evaluate", "test_gate", "test_model_checks", "test_model_store", "test_params", "test_predict",
-        "test_preprocess", "test_promote", "test_report", "test_sanity", "test_storage", "test_train",
+        "test_preprocess", "test_promote", "test_report", "test_sanity", "test_storage", "test_tracking", "test_train",
         "test_validate")),
 }
 SAMPLE_FILES = {"data/raw/batch_001.csv", "data/holdout/holdout.csv"}

@@ -165,6 +165,8 @@ def test_a_changed_holdout_re_scores_the_accepted_model_and_the_verdict_says_so(
     # The model in the workspace is the accepted one: the figures show it alone.
     run("make report", project)
     assert "The curves show this model only" in (project / "reports/report.md").read_text()
+    # The report is an artifact: nothing of it is left for `git add reports` (the promotion commit) to take.
+    assert run("git status --porcelain --untracked-files=all reports", project)[1] == ""
 
     # Only a parameter changes: the holdout is the one baseline.txt was measured on.
     set_params(project, lambda p: p["train"]["xgboost"].update(n_estimators=200))

@@ -11,23 +11,11 @@ import time
 
 import pytest
 
-from conftest import BUCKET, baked_project, free_port, run, wait_for_port
+from conftest import BUCKET, add_credentials, baked_project, free_port, run, s3_project, wait_for_port
 
 pytestmark = pytest.mark.slow
 NO_AWS_CONFIG = {"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
                  "AWS_EC2_METADATA_DISABLED": "true"}
-
-
-def add_credentials(project, s3):
-    """Credentials go where the README says: the git-ignored .dvc/config.local."""
-    run(f"dvc remote modify --local storage access_key_id {s3.key}", project)
-    run(f"dvc remote modify --local storage secret_access_key {s3.secret}", project)
-
-
-def s3_project(cookies, s3, prefix, **answers):
-    project = baked_project(cookies, s3_bucket=BUCKET, s3_prefix=prefix, s3_endpoint_url=s3.endpoint, **answers)
-    add_credentials(project, s3)
-    return project
 
 
 def clone(project, tmp_path, s3, name="clone"):

@@ -1,7 +1,8 @@
 """CI: promote the model of a passing pipeline on the default branch.
 
-Order matters: data, models and run-cache go to S3 first, then the Git commit that refers to
-them (baseline.txt, dvc.lock, metrics and plots, marked [skip ci]) is pushed. Safe to re-run and
+Order matters: data, models and run-cache go to S3 first, then the model is registered (when
+tracking is configured: see tracking.py), then the Git commit that refers to them (baseline.txt,
+dvc.lock, metrics and plots, marked [skip ci], naming the registered version) is pushed. Safe to re-run and
 safe against races: when the branch has moved since this pipeline started, nothing is promoted
 (the newer commit's pipeline decides), so no commit is lost and the baseline never goes back.
 """
@@ -15,6 +16,7 @@ from ..cli import UserError, command, dvc, git, parser
 from ..pipeline import gate
 from ..pipeline.data_io import read_json
 from ..storage import remote
+from . import tracking
 from .promote import accept
 
 PROMOTED_FILES = ["baseline.txt", "dvc.lock", "reports"]
@@ -100,7 +102,9 @@ def promote(branch, commit):
         raise UserError("pushing to S3 failed, so the promotion commit was not made")
     git("add", *PROMOTED_FILES)
     metric = params["evaluate"]["metric"]
-    message = f"Promote model: {metric} {new:.4f} (was {old:.4f}) [skip ci]"
+    version = tracking.register(metric, new, commit)  # None when tracking is off or the server failed us
+    registered = f", registered as {tracking.MODEL} version {version}" if version else ""
+    message = f"Promote model: {metric} {new:.4f} (was {old:.4f}){registered} [skip ci]"
     git(*author(), "commit", "--quiet", "-m", message)
     pushed = git("push", "--quiet", push_target(), f"HEAD:refs/heads/{branch}", check=False)
     if pushed.returncode != 0:
@@ -110,6 +114,7 @@ def promote(branch, commit):
         reason = pushed.stderr.strip().replace(os.environ.get("GITLAB_PUSH_TOKEN") or "\0", "[MASKED]")
         raise UserError(f"git push of the promotion commit was rejected ({reason}): {PUSH_HELP}")
     print(f"promote: pushed '{message}' to {branch}")
+    tracking.link_promotion(version, git("rev-parse", "HEAD").stdout.strip())
 
 
 @command

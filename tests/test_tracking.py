@@ -1,0 +1,143 @@
+"""Experiment tracking and the model registry against a real MLflow tracking server, started here
+from its own environment (`make test` installs it into .venv-mlflow-server). It speaks the client
+protocol GitLab implements; the project uses only the calls GitLab documents as supported, and the
+checks below read the server back with the MLflow client."""
+
+import json
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import TEMPLATE_DIR, baked_project, free_port, run, s3_project, wait_for_port
+
+pytestmark = pytest.mark.slow
+MLFLOW = TEMPLATE_DIR / ".venv-mlflow-server" / "bin" / "mlflow"
+MODEL = "churn-model"
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory):
+    assert MLFLOW.exists(), "the MLflow server's environment is missing: run `make test` (it installs it)"
+    root = tmp_path_factory.mktemp("mlflow")
+    port = free_port()
+    log = open(root / "server.log", "wb")
+    process = subprocess.Popen(
+        [MLFLOW, "server", "--backend-store-uri", f"sqlite:///{root}/db.sqlite", "--artifacts-destination",
+         str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process, "MLflow server", timeout=120)
+        # The token is sent as a bearer token, as to GitLab; this server does not check it.
+        yield {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{port}", "MLFLOW_TRACKING_TOKEN": "test-token"}
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
+@pytest.fixture
+def server(mlflow_server, monkeypatch):
+    """The client the checks read the server with."""
+    from mlflow import MlflowClient
+
+    for name, value in mlflow_server.items():
+        monkeypatch.setenv(name, value)
+    return MlflowClient()
+
+
+def tracking_lines(out):
+    return [line for line in out.splitlines() if line.startswith("tracking:")]
+
+
+def test_a_pipeline_run_appears_with_its_params_metrics_data_versions_and_figures(cookies, mlflow_server, server):
+    project = baked_project(cookies)
+    run("make repro && make report", project)
+    out = run("make track", project, env={**mlflow_server, "CI_JOB_ID": "4242"})[1]
+    assert len(tracking_lines(out)) == 1 and "logged run" in out
+
+    run_id = json.loads((project / "reports/tracking.json").read_text())["run_id"]
+    logged = server.get_run(run_id)
+    commit = run("git rev-parse HEAD", project)[1].strip()
+    assert logged.info.run_name == f"main {commit[:8]}"
+    assert server.get_experiment(logged.info.experiment_id).name == "churn-model-runs"
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert logged.data.params["train.xgboost.n_estimators"] == str(params["train"]["xgboost"]["n_estimators"])
+    assert logged.data.params["evaluate.metric"] == params["evaluate"]["metric"]
+    metrics = json.loads((project / "reports/evaluate/metrics.json").read_text())
+    assert {name: logged.data.metrics[name] for name in metrics} == pytest.approx(metrics)
+    gate = json.loads((project / "reports/evaluate/gate.json").read_text())
+    tags = logged.data.tags
+    assert tags["gate.verdict"] == gate["verdict"] and tags["gate.passed"] == "true"
+    assert tags["git.commit"] == commit and tags["gitlab.CI_JOB_ID"] == "4242"
+    for dataset in ("raw", "holdout"):
+        dvc_file = yaml.safe_load((project / f"data/{dataset}.dvc").read_text())
+        assert tags[f"data.data/{dataset}"] == dvc_file["outs"][0]["md5"]
+    files = {artifact.path for artifact in server.list_artifacts(run_id)}
+    figures = {path.name for path in (project / "reports/figures").glob("*.png")}
+    assert figures and figures | {"report.html"} <= files
+
+
+def trained_with_origin(cookies, s3, prefix, tmp_path):
+    """A trained project whose main is on a bare origin, as a promote job finds it: (project,
+    origin, the pipeline's commit)."""
+    project = s3_project(cookies, s3, prefix)
+    origin = tmp_path / "origin.git"
+    run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
+    run(f"git remote add origin {origin} && git push -q origin main", project)
+    run("make repro && make report", project)
+    return project, origin, run("git rev-parse HEAD", project)[1].strip()
+
+
+def versions(server):
+    return server.search_model_versions(f"name='{MODEL}'")  # the check's own call, not the project's
+
+
+def test_a_promotion_registers_exactly_one_version_even_when_the_promote_job_is_re_run(
+        cookies, s3, mlflow_server, server, tmp_path):
+    project, origin, pipeline_commit = trained_with_origin(cookies, s3, "registry", tmp_path)
+    run("make track", project, env=mlflow_server)
+    # The first promote job registers the model, then its Git push is refused (a server-side hook
+    # that refuses once): the job fails after registering.
+    hook = origin / "hooks/pre-receive"
+    hook.write_text(f"#!/bin/sh\n[ -e {tmp_path}/refused ] && exit 0\ntouch {tmp_path}/refused\nexit 1\n")
+    hook.chmod(0o755)
+    env = {**mlflow_server, "CI_COMMIT_SHA": pipeline_commit, "CI_DEFAULT_BRANCH": "main"}
+    code, out = run("make ci-promote", project, env=env, check=False)
+    assert code != 0 and "was rejected" in out and "registered churn-model version 1" in out
+    assert len(versions(server)) == 1
+
+    # The job is re-run (from the same pipeline commit): the version it made is found, not made again.
+    run(f"git reset -q --hard {pipeline_commit}", project)
+    out = run("make ci-promote", project, env=env)[1]
+    assert "already registered as churn-model version 1" in out
+    message = run(f"git --git-dir {origin} log -1 --format=%s main", project)[1].strip()
+    assert "registered as churn-model version 1" in message
+
+    # Re-run once more after it passed: the branch has moved on to the promotion, nothing is registered.
+    out = run("make ci-promote", project, env=env)[1]
+    assert "not promoting" in out
+    [version] = versions(server)
+    promotion = run(f"git --git-dir {origin} rev-parse main", project)[1].strip()
+    assert version.version == "1" and f"promotion commit {promotion}" in version.description
+    run_id = json.loads((project / "reports/tracking.json").read_text())["run_id"]
+    assert f"pipeline run {run_id}" in version.description
+    assert {"model.json", "encoding.json"} <= {artifact.path for artifact in server.list_artifacts(version.run_id)}
+
+
+def test_an_unreachable_server_or_no_token_is_one_line_and_the_model_is_still_promoted(cookies, s3, tmp_path):
+    project, origin, pipeline_commit = trained_with_origin(cookies, s3, "tracking-outage", tmp_path)
+    gone = {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{free_port()}", "MLFLOW_TRACKING_TOKEN": "test-token"}
+
+    out = run("make track", project, env={"MLFLOW_TRACKING_URI": gone["MLFLOW_TRACKING_URI"]})[1]
+    assert tracking_lines(out) == ["tracking: MLFLOW_TRACKING_TOKEN not set, so nothing is tracked (see the "
+                                   "README's 'Experiment tracking and model registry')"]
+    [line] = tracking_lines(run("make track", project, env=gone)[1])
+    assert line.startswith("tracking: WARNING: logging the run failed, the pipeline goes on without it")
+
+    env = {**gone, "CI_COMMIT_SHA": pipeline_commit, "CI_DEFAULT_BRANCH": "main"}
+    out = run("make ci-promote", project, env=env)[1]
+    [line] = tracking_lines(out)
+    assert line.startswith("tracking: WARNING: registering the model failed")
+    message = run(f"git --git-dir {origin} log -1 --format=%s main", project)[1].strip()
+    assert message.startswith("Promote model: roc_auc") and "registered" not in message

@@ -1,0 +1,62 @@
+"""Tracking is optional and never fails a pipeline. The real MLflow server is in the template's
+tests; here: what is logged, and the one line when tracking is off or the server is gone."""
+
+import socket
+
+import pytest
+
+from {{ cookiecutter.package_name }}.delivery import tracking
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens once the probe is closed
+
+
+def tracking_lines(out):
+    return [line for line in out.splitlines() if line.startswith("tracking:")]
+
+
+def test_params_are_flattened_to_dotted_keys():
+    assert tracking.flatten({"train": {"seed": 42, "xgboost": {"max_depth": 4}}, "data": {"target": "churned"}}) == {
+        "train.seed": 42, "train.xgboost.max_depth": 4, "data.target": "churned"}
+
+
+def test_data_versions_are_the_hashes_in_the_dvc_files(project):
+    (project / "data").mkdir()
+    (project / "data/raw.dvc").write_text("outs:\n- md5: 1234abcd.dir\n  path: raw\n")
+    (project / "data/holdout.dvc").write_text("outs:\n- md5: 5678ef90.dir\n  path: holdout\n")
+    assert tracking.data_versions() == {"data.data/holdout": "5678ef90.dir", "data.data/raw": "1234abcd.dir"}
+
+
+@pytest.mark.parametrize("missing", ["MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN"])
+def test_without_uri_or_token_nothing_is_tracked_with_one_line(project, monkeypatch, capsys, missing):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:1")
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "token")
+    monkeypatch.delenv(missing)
+    assert tracking.main([]) == 0
+    assert tracking.register("roc_auc", 0.8, "0" * 40) is None
+    lines = tracking_lines(capsys.readouterr().out)
+    assert len(lines) == 2 and all(f"{missing} not set, so nothing is tracked" in line for line in lines)
+
+
+def test_an_unreachable_server_is_one_warning_line_and_no_failure(project, monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "token")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    assert tracking.main([]) == 0
+    [line] = tracking_lines(capsys.readouterr().out)
+    assert line.startswith("tracking: WARNING: logging the run failed, the pipeline goes on without it")
+    assert tracking.register("roc_auc", 0.8, "0" * 40) is None
+    [line] = tracking_lines(capsys.readouterr().out)
+    assert line.startswith("tracking: WARNING: registering the model failed")
+    assert not tracking.RUN_FILE.exists()
