@@ -161,3 +161,26 @@ def s3(tmp_path_factory):
         process.terminate()
         process.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory):
+    """A real MLflow tracking server (SQLite, local artifacts) from its own environment, which
+    `make test` installs into .venv-mlflow-server. Its variables, as a project's jobs get them."""
+    mlflow = TEMPLATE_DIR / ".venv-mlflow-server" / "bin" / "mlflow"
+    assert mlflow.exists(), "the MLflow server's environment is missing: run `make test` (it installs it)"
+    root = tmp_path_factory.mktemp("mlflow")
+    port = free_port()
+    log = open(root / "server.log", "wb")
+    process = subprocess.Popen(
+        [mlflow, "server", "--backend-store-uri", f"sqlite:///{root}/db.sqlite", "--artifacts-destination",
+         str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process, "MLflow server", timeout=120)
+        # The token is sent as a bearer token, as to GitLab; this server does not check it.
+        yield {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{port}", "MLFLOW_TRACKING_TOKEN": "test-token"}
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()

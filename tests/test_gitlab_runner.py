@@ -12,6 +12,10 @@ the protected `main`; the read-only keys reach every pipeline. moto evaluates th
 actions and resources (a read-only user cannot write; nobody can read outside the prefix;
 HeadBucket is refused under a prefix-scoped policy) but not the `s3:prefix` condition of
 ListBucket: a listing outside the prefix is allowed there, unlike on AWS.
+
+Tracking goes to a real MLflow server (standing in for GitLab's MLflow-compatible endpoint), its
+URI and token passed as the project's CI/CD variables would be: every repro job logs a run, every
+promotion registers a version.
 """
 
 import json
@@ -38,18 +42,20 @@ def readme_policies(project):
 class Team:
     """A team's repository: a developer's working copy, the bare `origin`, and S3."""
 
-    def __init__(self, project, origin, s3, writer, reader, runs):
-        self.project, self.origin, self.s3 = project, origin, s3
+    def __init__(self, project, origin, s3, writer, reader, runs, tracking):
+        self.project, self.origin, self.s3, self.tracking = project, origin, s3, tracking
         self.writer, self.reader, self.runs = writer, reader, runs
         self.timings = {}
 
     def pipeline(self, branch="main", source="push", **variables):
         """Run a pipeline of ``branch``'s tip on origin in a fresh clone; (exit code, output)."""
         clone = self.runs / f"run-{len(list(self.runs.iterdir())) + 1}"
+        self.last_run = clone
         run(f"git clone -q --branch {branch} {self.origin} {clone}", self.runs)
         variables = {"VENV": sys.prefix, "CI_PIPELINE_SOURCE": source,
                      "AWS_READONLY_ACCESS_KEY_ID": self.reader["AWS_ACCESS_KEY_ID"],
-                     "AWS_READONLY_SECRET_ACCESS_KEY": self.reader["AWS_SECRET_ACCESS_KEY"], **variables}
+                     "AWS_READONLY_SECRET_ACCESS_KEY": self.reader["AWS_SECRET_ACCESS_KEY"], **self.tracking,
+                     **variables}
         if branch == "main":  # protected variables reach the protected branch only
             variables.update(self.writer)
         flags = " ".join(["--shell-isolation", *(f"--variable {name}={value}" for name, value in variables.items())])
@@ -69,6 +75,22 @@ class Team:
     def origin_log(self):
         return run(f"git --git-dir {self.origin} log --format=%s main", self.project)[1].splitlines()
 
+    def tracked_runs(self):
+        """The runs on the tracking server, newest first: [(run name, tags)]."""
+        from mlflow import MlflowClient
+
+        client = MlflowClient(self.tracking["MLFLOW_TRACKING_URI"])
+        experiment = client.get_experiment_by_name("churn-model-runs")
+        found = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"]) \
+            if experiment else []
+        return [(found_run.info.run_name, found_run.data.tags) for found_run in found]
+
+    def registered_versions(self):
+        from mlflow import MlflowClient
+
+        client = MlflowClient(self.tracking["MLFLOW_TRACKING_URI"])
+        return sorted(int(v.version) for v in client.search_model_versions("name='churn-model'"))
+
     def sync(self):
         """The developer takes in what CI pushed (promotion commits)."""
         run("git pull -q --ff-only origin main", self.project)
@@ -80,7 +102,7 @@ def job_results(output):
 
 
 @pytest.fixture(scope="module")
-def team(cookies_session, s3, tmp_path_factory):
+def team(cookies_session, s3, mlflow_server, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("team")
     project = baked_project(cookies_session, s3_bucket=BUCKET, s3_prefix=PREFIX, s3_endpoint_url=s3.endpoint)
     policies = readme_policies(project)
@@ -93,7 +115,7 @@ def team(cookies_session, s3, tmp_path_factory):
     run("make push", project, env=writer)
     run(f"git remote add origin {origin} && git push -q origin main", project)
     (tmp_path / "runs").mkdir()
-    return Team(project, origin, s3, writer, reader, tmp_path / "runs")
+    return Team(project, origin, s3, writer, reader, tmp_path / "runs", mlflow_server)
 
 
 def test_the_policies_are_enforced_as_the_pipeline_relies_on(team):
@@ -122,7 +144,13 @@ def step_a_the_first_push_trains_and_promotes(team):
     assert code == 0, out
     assert job_results(out) == {"checks": "PASS", "repro": "PASS", "promote": "PASS"}
     promotion = team.origin_log()[0]
-    assert promotion.startswith("Promote model: roc_auc ") and promotion.endswith("(was 0.5000) [skip ci]")
+    assert promotion.startswith("Promote model: roc_auc ")
+    assert promotion.endswith("(was 0.5000), registered as churn-model version 1 [skip ci]")
+    assert team.registered_versions() == [1]
+    [(name, tags)] = team.tracked_runs()  # the repro job's run, linked to its job and commit
+    commit = run(f"git --git-dir {team.origin} rev-parse main^", team.project)[1].strip()
+    assert name == f"main {commit[:8]}" and tags["git.commit"] == commit
+    assert tags.get("gate.passed") == "true" and "gitlab.CI_JOB_ID" in tags, json.dumps(tags)
     assert float(team.origin_file("baseline.txt")) > 0.7
     assert any("/files/md5/" in key for key in team.keys())
     author = run(f"git --git-dir {team.origin} log -1 --format=%ae main", team.project)[1].strip()
@@ -138,6 +166,7 @@ def step_b_a_schedule_and_a_manual_run_on_the_up_to_date_branch_pass_and_promote
         assert "Running stage" not in out
         assert "nothing to promote" in out
     assert team.origin_log() == log
+    assert team.registered_versions() == [1]
 
 
 def step_c_a_push_that_changes_only_the_ci_file_passes(team):
@@ -167,6 +196,17 @@ def step_d_a_merge_request_with_read_only_keys_trains_reports_and_writes_nothing
     assert team.keys() == keys  # nothing written to S3
     assert team.origin_file("baseline.txt") == main
     assert team.heads() == heads  # nothing pushed to Git
+    # The report the merge request links (the repro job's artifact): against the target branch,
+    # with the accepted model, fetched from S3 with the read-only keys, drawn over the new one.
+    reports = team.last_run / ".gitlab-ci-local/artifacts/repro/reports"
+    report = (reports / "report.md").read_text()
+    accepted = run(f"git --git-dir {team.origin} log -1 --format=%h -- baseline.txt", team.project)[1].strip()
+    assert "compared with `origin/main`" in report and "**Gate: passed**" in report
+    assert re.search(rf"this model and the accepted model \({accepted[:7]}\w*\)", report), report
+    figures = list((reports / "figures").glob("*.png"))
+    assert len(figures) >= 5 and (reports / "report.html").read_text().count("data:image/png") == len(figures)
+    name, tags = team.tracked_runs()[0]  # tracked all the same, as the merge request's run
+    assert name.startswith("shallower-trees ") and tags["ci.merge_request"].endswith("/-/merge_requests/1")
 
 
 def step_e_a_data_push_then_a_readme_push_the_tip_pipeline_trains_and_promotes(team):
@@ -180,6 +220,8 @@ def step_e_a_data_push_then_a_readme_push_the_tip_pipeline_trains_and_promotes(t
     assert code == 0, out
     assert "Running stage 'train'" in out
     assert team.origin_log()[0].startswith("Promote model: ")
+    assert team.origin_log()[0].endswith("registered as churn-model version 2 [skip ci]")
+    assert team.registered_versions() == [1, 2]
     assert float(team.origin_file("baseline.txt")) > baseline
 
 
@@ -208,6 +250,9 @@ def step_f_a_worse_data_push_fails_with_the_verdict_and_promotes_nothing(team, t
     assert re.search(r"^repro +> roc_auc \d\.\d{4} did not beat baseline \d\.\d{4} by 0\.0010$", out, re.M)
     assert team.origin_file("baseline.txt") == baseline
     assert team.origin_log()[0] == "Data push: add noisy.csv (4000 rows)"
+    name, tags = team.tracked_runs()[0]  # the failed candidate is tracked too, with its verdict
+    assert tags["gate.passed"] == "false" and "did not beat baseline" in tags["gate.verdict"]
+    assert team.registered_versions() == [1, 2]
 
 
 def test_a_team_from_its_first_push_to_a_newcomers_clone(team, tmp_path):

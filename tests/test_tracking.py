@@ -1,39 +1,16 @@
-"""Experiment tracking and the model registry against a real MLflow tracking server, started here
-from its own environment (`make test` installs it into .venv-mlflow-server). It speaks the client
-protocol GitLab implements; the project uses only the calls GitLab documents as supported, and the
-checks below read the server back with the MLflow client."""
+"""Experiment tracking and the model registry against a real MLflow tracking server (conftest's
+mlflow_server). It speaks the client protocol GitLab implements; the project uses only the calls
+GitLab documents as supported, and the checks below read the server back with the MLflow client."""
 
 import json
-import subprocess
 
 import pytest
 import yaml
 
-from conftest import TEMPLATE_DIR, baked_project, free_port, run, s3_project, wait_for_port
+from conftest import baked_project, free_port, run, s3_project
 
 pytestmark = pytest.mark.slow
-MLFLOW = TEMPLATE_DIR / ".venv-mlflow-server" / "bin" / "mlflow"
 MODEL = "churn-model"
-
-
-@pytest.fixture(scope="module")
-def mlflow_server(tmp_path_factory):
-    assert MLFLOW.exists(), "the MLflow server's environment is missing: run `make test` (it installs it)"
-    root = tmp_path_factory.mktemp("mlflow")
-    port = free_port()
-    log = open(root / "server.log", "wb")
-    process = subprocess.Popen(
-        [MLFLOW, "server", "--backend-store-uri", f"sqlite:///{root}/db.sqlite", "--artifacts-destination",
-         str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process, "MLflow server", timeout=120)
-        # The token is sent as a bearer token, as to GitLab; this server does not check it.
-        yield {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{port}", "MLFLOW_TRACKING_TOKEN": "test-token"}
-    finally:
-        process.terminate()
-        process.wait(30)
-        log.close()
 
 
 @pytest.fixture
