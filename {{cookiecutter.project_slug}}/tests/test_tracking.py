@@ -60,3 +60,29 @@ def test_an_unreachable_server_is_one_warning_line_and_no_failure(project, monke
     [line] = tracking_lines(capsys.readouterr().out)
     assert line.startswith("tracking: WARNING: registering the model failed")
     assert not tracking.RUN_FILE.exists()
+
+
+class RecordingClient:
+    """Records log_artifact calls: what _model_files sends, without a server."""
+
+    def __init__(self):
+        self.logged = []
+
+    def log_artifact(self, run_id, path):
+        self.logged.append((run_id, path, open(path).read() if path.endswith("model-location.json") else None))
+
+
+def test_a_model_over_the_upload_limit_is_registered_as_a_pointer_into_the_dvc_remote(project, monkeypatch):
+    (project / "models").mkdir()
+    (project / "models/model.ubj").write_bytes(b"x" * 2048)
+    (project / "models/model.json").write_text("{}")
+    small = RecordingClient()
+    tracking._model_files(small, "run-1", "abc.dir", "f" * 40, project)
+    assert sorted(path for _, path, _ in small.logged) == ["models/model.json", "models/model.ubj"]
+
+    monkeypatch.setattr(tracking, "MAX_MODEL_UPLOAD_BYTES", 1024)
+    large = RecordingClient()
+    tracking._model_files(large, "run-1", "abc.dir", "f" * 40, project)
+    [(run_id, path, text)] = large.logged
+    assert run_id == "run-1" and path.endswith("model-location.json")
+    assert '"md5": "abc.dir"' in text and "dvc pull models" in text
