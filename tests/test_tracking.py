@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from conftest import baked_project, free_port, run, s3_project
+from conftest import free_port, run, s3_project
 
 pytestmark = pytest.mark.slow
 MODEL = "churn-model"
@@ -27,12 +27,19 @@ def tracking_lines(out):
     return [line for line in out.splitlines() if line.startswith("tracking:")]
 
 
-def test_a_pipeline_run_appears_with_its_params_metrics_data_versions_and_figures(cookies, mlflow_server, server):
-    project = baked_project(cookies)
+def trained_with_origin(cookies, s3, prefix, tmp_path):
+    """A trained project whose main is on a bare origin, as a promote job finds it: (project,
+    origin, the pipeline's commit)."""
+    project = s3_project(cookies, s3, prefix)
+    origin = tmp_path / "origin.git"
+    run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
+    run(f"git remote add origin {origin} && git push -q origin main", project)
     run("make repro && make report", project)
-    out = run("make track", project, env={**mlflow_server, "CI_JOB_ID": "4242"})[1]
-    assert len(tracking_lines(out)) == 1 and "logged run" in out
+    return project, origin, run("git rev-parse HEAD", project)[1].strip()
 
+
+def assert_run_logged(server, project, job_id):
+    """The run of reports/tracking.json on the server: its params, metrics, gate, data versions, files."""
     run_id = json.loads((project / "reports/tracking.json").read_text())["run_id"]
     logged = server.get_run(run_id)
     commit = run("git rev-parse HEAD", project)[1].strip()
@@ -46,7 +53,7 @@ def test_a_pipeline_run_appears_with_its_params_metrics_data_versions_and_figure
     gate = json.loads((project / "reports/evaluate/gate.json").read_text())
     tags = logged.data.tags
     assert tags["gate.verdict"] == gate["verdict"] and tags["gate.passed"] == "true"
-    assert tags["git.commit"] == commit and tags["gitlab.CI_JOB_ID"] == "4242"
+    assert tags["git.commit"] == commit and tags["gitlab.CI_JOB_ID"] == job_id
     for dataset in ("raw", "holdout"):
         dvc_file = yaml.safe_load((project / f"data/{dataset}.dvc").read_text())
         assert tags[f"data.data/{dataset}"] == dvc_file["outs"][0]["md5"]
@@ -55,25 +62,17 @@ def test_a_pipeline_run_appears_with_its_params_metrics_data_versions_and_figure
     assert figures and figures | {"report.html"} <= files
 
 
-def trained_with_origin(cookies, s3, prefix, tmp_path):
-    """A trained project whose main is on a bare origin, as a promote job finds it: (project,
-    origin, the pipeline's commit)."""
-    project = s3_project(cookies, s3, prefix)
-    origin = tmp_path / "origin.git"
-    run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
-    run(f"git remote add origin {origin} && git push -q origin main", project)
-    run("make repro && make report", project)
-    return project, origin, run("git rev-parse HEAD", project)[1].strip()
-
-
 def versions(server):
     return server.search_model_versions(f"name='{MODEL}'")  # the check's own call, not the project's
 
 
-def test_a_promotion_registers_exactly_one_version_even_when_the_promote_job_is_re_run(
+def test_a_run_is_logged_and_a_promotion_registers_exactly_one_version_even_when_re_run(
         cookies, s3, mlflow_server, server, tmp_path):
     project, origin, pipeline_commit = trained_with_origin(cookies, s3, "registry", tmp_path)
-    run("make track", project, env=mlflow_server)
+    out = run("make track", project, env={**mlflow_server, "CI_JOB_ID": "4242"})[1]
+    assert len(tracking_lines(out)) == 1 and "logged run" in out
+    assert_run_logged(server, project, "4242")
+
     # The first promote job registers the model, then its Git push is refused (a server-side hook
     # that refuses once): the job fails after registering.
     hook = origin / "hooks/pre-receive"
