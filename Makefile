@@ -51,6 +51,7 @@ demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeli
 	@echo "  plots:    make plots -> dvc_plots/index.html"
 	@echo "  report:   make report -> reports/report.html (figures inside, opens offline)"
 	@echo "  sanity:   reports/sanity/summary.json and junit.xml"
+	@echo "  targets:  the project uses this environment: cd $(DEMO_DIR)/churn-model && make report VENV=$(abspath $(VENV))"
 	@echo "  next:     read $(DEMO_DIR)/churn-model/README.md"
 
 test: $(STAMP) $(NODE_STAMP) $(MLFLOW_STAMP) ## Run the whole test suite (bakes projects and runs their pipelines)
