@@ -150,7 +150,7 @@ def champion_predictions():
         with fetched(commit, config.MODEL_DIR) as copy:
             if _same_files(copy, config.MODEL_DIR):
                 return None
-        y, proba = evaluate.accepted_model_predictions(commit, config.HOLDOUT_DIR)
+            y, proba = evaluate.raw_holdout_predictions(copy, config.HOLDOUT_DIR)
     except FileNotFoundError:  # the first commit: baseline.txt, no model
         print(f"report: the accepted commit {commit[:8]} has no model, so the curves show this model alone")
         return None

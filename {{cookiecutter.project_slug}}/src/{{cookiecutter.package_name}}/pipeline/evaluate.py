@@ -35,11 +35,10 @@ def log_plots(live, y, proba, classes):
     live.log_sklearn_plot("confusion_matrix", names[y], names[proba.argmax(axis=1)], name="confusion_matrix.json")
 
 
-def accepted_model_predictions(commit, holdout_dir):
-    """(y, probabilities) of the model accepted at ``commit`` on the current raw holdout, encoded
-    with that model's own saved encoding; the model is fetched through DVC."""
-    with fetched(commit, config.MODEL_DIR) as copy:
-        model, encoding = model_store.load(copy)
+def raw_holdout_predictions(model_dir, holdout_dir):
+    """(y, probabilities) of the model saved in ``model_dir`` (the accepted one, fetched through
+    DVC) on the current raw holdout, encoded with that model's own saved encoding."""
+    model, encoding = model_store.load(model_dir)
     holdout = read_data_dir(holdout_dir)
     holdout = holdout[holdout[encoding["target"]].isin(encoding["classes"])]
     y = holdout[encoding["target"]].map({label: i for i, label in enumerate(encoding["classes"])}).to_numpy()
@@ -53,7 +52,8 @@ def rescored_champion(metric, holdout_dir):
     if commit is None or not changed_since(commit, holdout_dir):
         return None, "the holdout is the one baseline.txt was measured on"
     try:
-        y, proba = accepted_model_predictions(commit, holdout_dir)
+        with fetched(commit, config.MODEL_DIR) as copy:
+            y, proba = raw_holdout_predictions(copy, holdout_dir)
     except Exception as error:  # noqa: BLE001 - no accepted model (first commit, old format): baseline.txt
         return None, f"no accepted model to re-score at {commit[:8]} ({type(error).__name__})"
     return score_all(y, proba)[metric], f"the accepted model (commit {commit[:8]}) re-scored on the current holdout"
