@@ -1,7 +1,8 @@
 """Benchmarks of the generated project, written to docs/benchmarks.md.
 
 Model quality (bench/quality.py): the default pipeline against the plain scripts a user would
-write, on synthetic and bundled datasets.
+write, on synthetic and bundled datasets. Engines (--parts engines): train.engine local against
+dask, wall time, peak memory per process and score, and the largest row count each fits.
 
 Every figure is whole processes timed from outside, the median of --repeat runs with the spread
 (min-max). Workloads: bake; no-op `make repro` against a one-stage DVC project's no-op; cold
@@ -11,6 +12,7 @@ report (docs/benchmarks.json), so the report can be written again without re-run
 
     python bench/run.py --sizes 100000 1000000 --repeat 3
     python bench/run.py --parts quality      # keeps the saved speed figures
+    python bench/run.py --parts engines --engine-sizes 1000000 5000000
     python bench/run.py --report-only
 """
 
@@ -120,6 +122,72 @@ def peak_rss_mib(command, cwd):
 
 # The floor for preprocess: nothing but reading the training CSV the way the pipeline reads it.
 READ_CSV = 'import sys, pandas; pandas.read_csv(sys.argv[1], engine="pyarrow")'
+
+
+def peak_rss_and_output(command, cwd):
+    """Wall time, peak RSS (MiB, the process and the children it waited for) and output."""
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-S", "-c", PEAK_RSS_LAUNCHER, command], cwd=cwd, check=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return time.perf_counter() - start, int(result.stdout.split()[-1]) / 1024, result.stdout
+
+
+def bench_engine(workdir, rows, engine):
+    """One cold pipeline run with ``train.engine`` set: each stage alone, timed, with its peak
+    memory; with dask also each worker's peak, as the train stage reports it."""
+    import yaml
+
+    log(f"{rows} rows, {engine} engine")
+    project = bake(workdir, f"engine-{engine}-{rows}")[1]
+    use_synthetic_data(project, rows)
+    set_param(project, "  engine: local", f"  engine: {engine}")
+    stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
+    result = {"rows": rows, "engine": engine, "seconds": {}, "memory": {}, "workers": []}
+    for name, stage in stages.items():
+        seconds, peak, output = peak_rss_and_output(stage["cmd"], project)
+        result["seconds"][name], result["memory"][name] = seconds, peak
+        if found := re.search(r"peak memory: this process ([\d.]+) MiB; each Dask worker: (.*)", output):
+            result["client"] = float(found.group(1))
+            result["workers"] = [float(mib) for mib in re.findall(r"([\d.]+) MiB", found.group(2))]
+    metrics = json.loads((project / "reports/evaluate/metrics.json").read_text())
+    result["score"] = metrics["roc_auc"]
+    shutil.rmtree(project.parent)
+    return result
+
+
+def engine_table(engines, memory_gib):
+    """The engines side by side, and the largest row count each finishes within ``memory_gib``:
+    extrapolated from the two largest sizes, memory being linear in rows (what runs at once:
+    one stage; with dask, the train stage's own process plus its workers)."""
+    lines = ["", "## Engines: local against dask (synthetic data, 30 columns)", "",
+             "One cold run of each stage, each alone (its own process, as `dvc repro` runs it); the dask engine on a "
+             "local cluster of this machine (one worker process per core). Peak memory per process: the largest "
+             "(a stage, or one of its dask workers), and each dask worker's own; all at once: what runs together "
+             "(one stage, or the train stage's own process and its workers).", "",
+             "| rows | engine | wall time (all stages) | train | largest process | each dask worker | "
+             "all at once | holdout ROC AUC |", "|---|---|---|---|---|---|---|---|"]
+
+    def at_once(r):
+        return max(max(r["memory"].values()), r.get("client", 0) + sum(r["workers"]))
+
+    for r in engines:
+        workers = ", ".join(f"{mib:.0f}" for mib in r["workers"]) + " MiB" if r["workers"] else "-"
+        largest = max(r["memory"], key=r["memory"].get)
+        lines.append(f"| {r['rows']:,} | {r['engine']} | {sum(r['seconds'].values()):.1f} s | "
+                     f"{r['seconds']['train']:.1f} s | {r['memory'][largest]:.0f} MiB ({largest}) | {workers} | "
+                     f"{at_once(r):.0f} MiB | {r['score']:.4f} |")
+    lines += ["", f"Largest row count within {memory_gib:.0f} GiB (extrapolated: memory linear in rows between the "
+              "two largest sizes measured):", ""]
+    for engine in ("local", "dask"):
+        runs = sorted((r for r in engines if r["engine"] == engine), key=lambda r: r["rows"])[-2:]
+        if len(runs) < 2:
+            continue
+        (rows_a, mem_a), (rows_b, mem_b) = ((r["rows"], at_once(r)) for r in runs)
+        slope = (mem_b - mem_a) / (rows_b - rows_a)
+        largest = rows_b + (memory_gib * 1024 - mem_b) / slope if slope > 0 else float("inf")
+        lines.append(f"- {engine}: about {largest / 1e6:.0f} million rows ({slope * 1e6:.0f} MiB more per million "
+                     "rows)")
+    return lines
 
 
 def stage_memory(project):
@@ -241,7 +309,7 @@ def before_and_after(previous, sizes):
 
 
 def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, quality_rows=(), quality_date=None,
-                 previous=None):
+                 previous=None, engines=(), engines_date=None):
     bake_median, bake_text = summary(bake_times)
     noop_median, noop_text = summary(noop)
     floor_median, floor_text = summary(floor)
@@ -293,6 +361,9 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
                      f"{r['read_csv_memory']:.0f} MiB ({r['read_csv_memory'] / r['frame_mib']:.2f} x frame) |")
     if previous:
         lines += before_and_after(previous, sizes)
+    if engines:
+        memory_gib = int(re.findall(r"(\d+) GiB memory", machine)[0])
+        lines += engine_table(engines, memory_gib) + ["", f"Measured on {engines_date}."]
     if quality_rows:
         lines += ["", "## Model quality", "",
                   f"Measured on {quality_date}. " + quality.__doc__.split("\n\n", 1)[1].strip(), "",
@@ -324,8 +395,11 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", default=str(TEMPLATE_DIR / "docs" / "benchmarks.md"))
-    parser.add_argument("--parts", nargs="+", choices=("speed", "quality"), default=["speed", "quality"],
+    parser.add_argument("--parts", nargs="+", choices=("speed", "quality", "engines"),
+                        default=["speed", "quality"],
                         help="what to measure; the saved figures of the other part are kept")
+    parser.add_argument("--engine-sizes", type=int, nargs="+", default=[1_000_000, 5_000_000],
+                        help="row counts of the engines part (local against dask)")
     parser.add_argument("--small-quality", action="store_true", help="one tiny quality dataset (for the tests)")
     parser.add_argument("--report-only", action="store_true",
                         help="only write the report again, from the raw results the last run saved beside it")
@@ -345,6 +419,9 @@ def main(argv=None):
             # Sizes not measured this time keep their saved figures.
             by_rows = {r["rows"]: r for r in results.get("sizes", [])} | {r["rows"]: r for r in measured["sizes"]}
             results.update(measured, sizes=[by_rows[rows] for rows in sorted(by_rows)])
+        if "engines" in args.parts:
+            results.update(engines=[bench_engine(workdir, rows, engine) for rows in args.engine_sizes
+                                    for engine in ("local", "dask")], engines_date=time.strftime("%Y-%m-%d"))
         if "quality" in args.parts:
             results.update(quality_rows=quality.run(bake, workdir, log, small=args.small_quality),
                            quality_date=time.strftime("%Y-%m-%d"))

@@ -171,7 +171,7 @@ def write_figures():
     """Every figure whose inputs exist: (their paths, a caption naming the models compared)."""
     paths, caption = [], None
     if (config.MODEL_DIR / "model.json").exists() and (config.PROCESSED_DIR / "holdout.parquet").exists():
-        _, y, proba, encoding = model_store.holdout_predictions(config.MODEL_DIR, config.PROCESSED_DIR)
+        y, proba, encoding = model_store.holdout_probabilities(config.MODEL_DIR, config.PROCESSED_DIR)
         champion = champion_predictions()
         paths += model_figures(y, proba, encoding["classes"], champion)
         caption = (f"The curves show this model and the {champion[0]} on the current holdout." if champion else

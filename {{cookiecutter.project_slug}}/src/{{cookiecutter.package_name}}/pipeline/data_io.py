@@ -4,6 +4,7 @@ pandas, numpy and pyarrow are imported where they are used: the delivery steps r
 JSON through this module without paying for them.
 """
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -14,14 +15,23 @@ from ..cli import UserError
 DATA_SUFFIXES = (".csv", ".parquet")
 
 
-def read_data_dir(directory):
-    """Concatenate every CSV or Parquet file in ``directory`` (sorted by name)."""
+def data_files(directory):
+    """The CSV and Parquet files of a data folder, sorted by name; at least one."""
     directory = Path(directory)
     if not directory.is_dir():
         raise UserError(f"{directory} does not exist: put CSV or Parquet files there (see README)")
     files = sorted(p for p in directory.iterdir() if p.suffix.lower() in DATA_SUFFIXES)
     if not files:
         raise UserError(f"no CSV or Parquet files in {directory}: put your data there (see README)")
+    for path in files:
+        if path.stat().st_size == 0:
+            raise UserError(f"{path} is empty: remove it or fill it with data")
+    return files
+
+
+def read_data_dir(directory):
+    """Concatenate every CSV or Parquet file in ``directory`` (sorted by name)."""
+    files = data_files(directory)
     frames = [read_data_file(path) for path in files]
     columns = list(frames[0].columns)
     for path, frame in zip(files[1:], frames[1:], strict=True):
@@ -64,9 +74,17 @@ def read_csv(path):
     """
     import pyarrow.csv as pacsv
 
-    markers = [*pacsv.ConvertOptions().null_values, "None", "<NA>"]  # pyarrow's and pandas' own extras
-    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(null_values=markers, strings_can_be_null=True))
+    table = pacsv.read_csv(path, convert_options=csv_convert_options())
     return table.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def csv_convert_options(**options):
+    """How a CSV cell becomes a value: pandas' missing-value markers (pyarrow's own plus "None" and
+    "<NA>"), empty text cells missing."""
+    import pyarrow.csv as pacsv
+
+    markers = [*pacsv.ConvertOptions().null_values, "None", "<NA>"]
+    return pacsv.ConvertOptions(null_values=markers, strings_can_be_null=True, **options)
 
 
 def write_atomically(path, write):
@@ -122,22 +140,76 @@ def write_parquet(path, table):
     write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
-def load_xy(parquet_path, encoding):
-    """The model's input (as ``preprocess.encode_features`` makes it) and the encoded target, from a
-    processed Parquet file: categoricals rebuilt from their codes over the training categories."""
-    import pandas as pd
+@contextlib.contextmanager
+def write_parquet_parts(path, row_group_rows=250_000):
+    """Write a Parquet file a pyarrow Table at a time: the block gets ``write(table) -> rows``.
+    Row groups hold at most ``row_group_rows`` rows (the dask engine's partitions). The file
+    appears when the block ends without an error, never half-written."""
     import pyarrow.parquet as pq
 
-    # One column at a time: reading the whole file first would hold a second full copy of the data.
-    parquet = pq.ParquetFile(parquet_path)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    writer = None
 
-    def column(name):
-        return parquet.read(columns=[name]).column(0).to_numpy()
+    def write(table):
+        nonlocal writer
+        if writer is None:
+            writer = pq.ParquetWriter(tmp, table.schema)
+        writer.write_table(table, row_group_size=row_group_rows)
+        return table.num_rows
+
+    try:
+        yield write
+        if writer is not None:
+            writer.close()
+            os.replace(tmp, path)
+    finally:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+
+
+def model_input(columns, encoding):
+    """The model's input (as ``preprocess.encode_features`` makes it) from processed columns
+    ({name: numpy array}): categoricals rebuilt from their codes over the training categories."""
+    import pandas as pd
 
     features = {}
     for name in encoding["features"]:
-        values = column(name)
+        values = columns[name]
         if name in encoding["categorical"]:
             values = pd.Categorical.from_codes(values, categories=encoding["categorical"][name])
         features[name] = values
-    return pd.DataFrame(features, copy=False), column(config.TARGET_COLUMN)
+    return pd.DataFrame(features, copy=False)
+
+
+def load_target(parquet_path):
+    """The encoded target of a processed Parquet file."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(parquet_path, columns=[config.TARGET_COLUMN]).column(0).to_numpy()
+
+
+def load_xy(parquet_path, encoding, rows=None):
+    """The model's input and the encoded target from a processed Parquet file: every row, or the
+    rows at the sorted positions ``rows``, read a row group at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(parquet_path)
+    names = [*encoding["features"], config.TARGET_COLUMN]
+    if rows is None:
+        # One column at a time: reading the whole file first would hold a second full copy of the data.
+        columns = {name: parquet.read(columns=[name]).column(0).to_numpy() for name in names}
+    else:
+        parts, start = [], 0
+        for group in range(parquet.num_row_groups):
+            size = parquet.metadata.row_group(group).num_rows
+            wanted = rows[(rows >= start) & (rows < start + size)] - start
+            if len(wanted):
+                parts.append(parquet.read_row_group(group, columns=names).take(wanted))
+            start += size
+        table = pa.concat_tables(parts)
+        columns = {name: table.column(name).to_numpy() for name in names}
+    return model_input(columns, encoding), columns[config.TARGET_COLUMN]

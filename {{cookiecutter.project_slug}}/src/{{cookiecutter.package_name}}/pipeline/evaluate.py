@@ -64,7 +64,7 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     settings = check(params)["evaluate"]
     metric, min_improvement = settings["metric"], float(settings["min_improvement"])
     baseline = gate.read_baseline(baseline_file)
-    _, y, proba, encoding = model_store.holdout_predictions(model_dir, processed_dir)
+    y, proba, encoding = model_store.holdout_probabilities(model_dir, processed_dir)
     classes = encoding["classes"]
     scores = score_all(y, proba)
 

@@ -15,7 +15,7 @@ over the training categories) in its own way:
 from pathlib import Path
 
 from ..cli import UserError
-from .data_io import load_xy, read_json, write_json
+from .data_io import load_xy, model_input, read_json, write_json
 
 MODELS = ("xgboost", "random_forest", "logistic_regression")
 # Types skops does not trust by default but that our own scikit-learn pipelines contain; the files
@@ -48,12 +48,13 @@ def _sklearn_pipeline(estimator, encoding, seed, one_hot_max_categories, scale):
     return make_pipeline(columns, *([StandardScaler()] if scale else []), estimator)
 
 
-def build(kind, hyperparameters, seed, encoding, one_hot_max_categories=20):
-    """An unfitted model for the features ``encoding`` describes."""
+def build(kind, hyperparameters, seed, encoding, one_hot_max_categories=20, device="cpu"):
+    """An unfitted model for the features ``encoding`` describes; ``device`` (cpu or cuda) is
+    XGBoost's (params.check allows cuda for XGBoost only)."""
     if kind == "xgboost":
         from xgboost import XGBClassifier
 
-        return XGBClassifier(**{"enable_categorical": True, **hyperparameters}, random_state=seed)
+        return XGBClassifier(**{"enable_categorical": True, **hyperparameters, "device": device}, random_state=seed)
     if kind == "random_forest":
         from sklearn.ensemble import RandomForestClassifier
 
@@ -112,3 +113,24 @@ def holdout_predictions(model_dir, processed_dir):
     model, encoding = load(model_dir)
     X, y = load_xy(Path(processed_dir) / "holdout.parquet", encoding)
     return X, y, np.asarray(model.predict_proba(X), dtype="float64"), encoding
+
+
+def holdout_probabilities(model_dir, processed_dir):
+    """The encoded target of the processed holdout and the saved model's class probabilities on it
+    (float64), read and predicted a row group at a time, so the holdout is never a whole frame in
+    memory (predictions do not depend on the grouping), and the model's encoding."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from ..config import TARGET_COLUMN
+
+    model, encoding = load(model_dir)
+    parquet = pq.ParquetFile(Path(processed_dir) / "holdout.parquet")
+    names = [*encoding["features"], TARGET_COLUMN]
+    targets, probabilities = [np.empty(0, dtype="int32")], [np.empty((0, len(encoding["classes"])))]
+    for group in range(parquet.num_row_groups):
+        table = parquet.read_row_group(group, columns=names)
+        columns = {name: table.column(name).to_numpy() for name in names}
+        targets.append(columns[TARGET_COLUMN])
+        probabilities.append(np.asarray(model.predict_proba(model_input(columns, encoding)), dtype="float64"))
+    return np.concatenate(targets), np.concatenate(probabilities), encoding

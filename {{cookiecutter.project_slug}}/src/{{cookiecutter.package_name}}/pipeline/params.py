@@ -44,6 +44,8 @@ class Validate(Group):
 
 class Train(Group):
     model: Literal[MODELS]
+    engine: Literal["local", "dask"] = "local"
+    device: Literal["cpu", "cuda"] = "cpu"
     seed: int
     cv_folds: int = Field(ge=2)
     cv_max_rows: int | None = Field(ge=2)
@@ -89,6 +91,14 @@ def check(params):
         Params.model_validate(params)
     except ValidationError as error:
         raise UserError("\n".join(_line(problem) for problem in error.errors(include_url=False))) from None
+    train = params["train"]
+    for key, value in (("engine", "dask"), ("device", "cuda")):
+        if train.get(key) == value and train["model"] != "xgboost":
+            raise UserError(f"params.yaml: train.{key} {value} needs train.model xgboost (it is {train['model']}): "
+                            f"choose xgboost, or set train.{key} back to {Train.model_fields[key].default}")
+    if train.get("engine") == "dask" and train["cv_max_rows"] is None:
+        raise UserError("params.yaml: train.cv_max_rows is null, but with train.engine dask the cross-validation runs "
+                        "on a sample in one process: set it to a number of rows (500000, say)")
     return params
 
 

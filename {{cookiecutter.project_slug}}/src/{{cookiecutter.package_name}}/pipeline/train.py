@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import config
 from ..cli import UserError, command, parser
-from . import model_store
-from .data_io import load_xy, read_json, write_json
+from . import dask_training, model_store
+from .data_io import load_target, load_xy, read_json, write_json
 from .metrics import score_all
 from .params import check
 from .params import hyperparameters as chosen_hyperparameters
@@ -55,26 +55,51 @@ def cross_validate(build, seed, folds, X, y, max_rows=None):
     return scores, len(sample)
 
 
+def check_device(device):
+    if device == "cuda":
+        import xgboost
+
+        if not xgboost.build_info().get("USE_CUDA"):
+            raise UserError("train.device is cuda but this XGBoost has no CUDA support (the CPU-only package "
+                            "xgboost-cpu): run `make install-gpu` on a machine with an NVIDIA GPU, "
+                            "or set train.device: cpu")
+
+
 def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         cv_file=config.CV_SCORES_FILE):
     settings = check(params)["train"]
-    kind, seed = settings["model"], settings["seed"]
+    kind, seed, engine, device = settings["model"], settings["seed"], settings["engine"], settings["device"]
     hyperparameters = chosen_hyperparameters(params)
+    check_device(device)
     encoding = read_json(processed_dir / "encoding.json")
-    X, y = load_xy(processed_dir / "train.parquet", encoding)
+    train_file = processed_dir / "train.parquet"
+    if engine == "dask":
+        # Only the target and the CV sample are read here; the final fit runs on the Dask cluster.
+        y = load_target(train_file)
+        sample = cv_sample(y, settings["cv_max_rows"], seed)
+        X, y_sample = load_xy(train_file, encoding, rows=sample)
+    else:
+        X, y = load_xy(train_file, encoding)
+        y_sample = y
     if len(np.unique(y)) != len(encoding["classes"]):
         raise UserError("training data lost a class during preprocessing: check data/raw")
 
     def build():
-        return model_store.build(kind, hyperparameters, seed, encoding, settings["one_hot_max_categories"])
+        return model_store.build(kind, hyperparameters, seed, encoding, settings["one_hot_max_categories"], device)
 
-    folds, cv_rows = cross_validate(build, seed, settings["cv_folds"], X, y, settings.get("cv_max_rows"))
+    max_rows = None if engine == "dask" else settings.get("cv_max_rows")  # dask: sample drawn already
+    folds, cv_rows = cross_validate(build, seed, settings["cv_folds"], X, y_sample, max_rows)
     print(f"train: fitting the final model on {len(y)} rows", flush=True)
-    model = build().fit(X, y)
+    if engine == "dask":
+        del X
+        model = dask_training.fit(train_file, encoding, hyperparameters, seed, device)
+    else:
+        model = build().fit(X, y)
     model_store.save(model, kind, model_dir, encoding)
     write_json(cv_file, {"model": kind, "rows": cv_rows, "folds": folds})
     summary = ", ".join(f"{name} {np.mean([f[name] for f in folds]):.4f}" for name in folds[0])
-    print(f"train: {kind} on {len(y)} rows; {len(folds)}-fold CV on {cv_rows} rows, mean: {summary}")
+    print(f"train: {kind} on {len(y)} rows ({engine} engine, {device}); {len(folds)}-fold CV on {cv_rows} rows, "
+          f"mean: {summary}")
 
 
 @command

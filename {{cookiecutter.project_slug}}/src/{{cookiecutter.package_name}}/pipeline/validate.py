@@ -22,8 +22,7 @@ from ..cli import command, parser
 from .accepted import accepted_commit, changed_since, fetched
 from .data_io import read_data_dir, write_atomically, write_json, write_junit
 from .params import check
-from .preprocess import fit_encoding, is_numeric
-from .preprocess import validate as validate_columns
+from .preprocess import fit_encoding, is_numeric, validate_frames
 
 DRIFT_BINS = 10
 DRIFT_CATEGORIES = 20
@@ -186,7 +185,7 @@ def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=
     settings = check(params)["validate"]
     target = params["data"]["target"]
     train, holdout = read_data_dir(raw_dir), read_data_dir(holdout_dir)
-    validate_columns(train, holdout, target)
+    validate_frames(train, holdout, target)
     encoding = fit_encoding(train, target, params["data"].get("id_column"))
     features = encoding["features"]
     kinds = {c: "numeric" if c in encoding["numeric"] else "text" for c in features}

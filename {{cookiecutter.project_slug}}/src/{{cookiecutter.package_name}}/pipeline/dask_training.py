@@ -1,0 +1,115 @@
+"""train.engine: dask. The final model is fitted by XGBoost's own Dask interface on a Dask cluster:
+the one whose scheduler DASK_SCHEDULER_ADDRESS names (tcp://host:8786), else a local cluster of
+worker processes on this machine. Each worker reads its share of the processed Parquet, a row
+group (partition) at a time, so no process holds the whole training frame.
+
+The workers read the data where they can reach it: the local file when the cluster shares this
+machine's disk (a local cluster, or a cluster on one host), else a copy the train stage uploads to
+DASK_DATA_URL (s3://bucket/prefix; the workers need read access to it). The model is XGBoost's
+usual model file: every other stage, and make predict, read it as they read a local one.
+"""
+
+import contextlib
+import hashlib
+import logging
+import os
+from pathlib import Path
+
+from .. import config
+from ..cli import UserError
+from .data_io import model_input
+
+SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
+DATA_URL_VARIABLE = "DASK_DATA_URL"
+CONNECT_TIMEOUT = "30s"
+
+
+@contextlib.contextmanager
+def connected():
+    """A Dask client: to the scheduler at DASK_SCHEDULER_ADDRESS, else to a new local cluster."""
+    from distributed import Client, LocalCluster
+
+    address = os.environ.get(SCHEDULER_VARIABLE)
+    if address:
+        try:
+            client = Client(address, timeout=CONNECT_TIMEOUT)
+        except OSError as error:
+            raise UserError(f"cannot reach the Dask scheduler at {SCHEDULER_VARIABLE}={address}: {error}; "
+                            f"check the address, or unset {SCHEDULER_VARIABLE} to train on a local cluster") from None
+        with client:
+            print(f"train: Dask cluster at {address}, {len(client.scheduler_info()['workers'])} workers", flush=True)
+            yield client
+        return
+    # The local scheduler runs in this process: its notes on the shuffle XGBoost asks for (to find
+    # the classes) are routine, not warnings for the user.
+    logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
+    # One thread per worker process: XGBoost parallelises within each worker on its own.
+    with LocalCluster(threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+        print(f"train: local Dask cluster, {len(cluster.workers)} workers (set {SCHEDULER_VARIABLE} to use "
+              "another cluster)", flush=True)
+        yield client
+
+
+def peak_memory_mib():
+    """This process's peak resident memory (Linux's VmHWM, which, unlike getrusage, does not start
+    from the peak of the process that spawned it); run on each worker."""
+    import re
+
+    status = Path("/proc/self/status")
+    found = re.search(r"VmHWM:\s+(\d+) kB", status.read_text()) if status.exists() else None
+    return int(found.group(1)) / 1024 if found else float("nan")
+
+
+def data_location(train_file):
+    """Where the workers read the processed training data: the local file, or its copy under
+    DASK_DATA_URL (uploaded once per content, named by its MD5)."""
+    base = os.environ.get(DATA_URL_VARIABLE)
+    if not base:
+        return str(Path(train_file).resolve())
+    import fsspec
+
+    digest = hashlib.md5()
+    with open(train_file, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    url = f"{base.rstrip('/')}/{digest.hexdigest()}/{Path(train_file).name}"
+    try:
+        filesystem, path = fsspec.core.url_to_fs(url)
+        if filesystem.exists(path):
+            print(f"train: the training data is already at {url}", flush=True)
+        else:
+            print(f"train: uploading the training data to {url}", flush=True)
+            filesystem.put_file(str(train_file), path)
+    except Exception as error:  # noqa: BLE001 - any storage failure means the same to the user
+        raise UserError(f"cannot upload the training data to {DATA_URL_VARIABLE}={base}: {error}") from None
+    return url
+
+
+def fit(train_file, encoding, hyperparameters, seed, device):
+    """The fitted DaskXGBClassifier (saved like any XGBoost model)."""
+    import dask.dataframe as dd
+    import numpy as np
+    from xgboost import dask as dxgb
+
+    location = data_location(train_file)
+    names = [*encoding["features"], config.TARGET_COLUMN]
+
+    def decoded(part):
+        return model_input({name: np.asarray(part[name]) for name in names}, encoding).assign(
+            **{config.TARGET_COLUMN: np.asarray(part[config.TARGET_COLUMN])})
+
+    empty = {name: np.array([], dtype="int32" if name in encoding["categorical"] else "float32") for name in names}
+    with connected() as client:
+        # One partition per row group (preprocess writes them of at most 250,000 rows). Features and
+        # target come out of the same partitions, so XGBoost finds them aligned.
+        frame = dd.read_parquet(location, columns=names, split_row_groups=True)
+        frame = frame.map_partitions(decoded, meta=decoded(empty))
+        print(f"train: fitting the final model on the Dask cluster, {frame.npartitions} partitions", flush=True)
+        model = dxgb.DaskXGBClassifier(**{"enable_categorical": True, **hyperparameters, "device": device},
+                                       random_state=seed)
+        model.client = client
+        model.fit(frame.drop(columns=[config.TARGET_COLUMN]), frame[config.TARGET_COLUMN])
+        peaks = client.run(peak_memory_mib)
+        print(f"train: peak memory: this process {peak_memory_mib():.0f} MiB; each Dask worker: "
+              + ", ".join(f"{mib:.0f} MiB" for mib in peaks.values()), flush=True)
+    return model
