@@ -93,7 +93,7 @@ class EncodingFit:
         self.target, self.id_column = target, id_column
         self.columns = None
         self.classes = set()
-        self.kinds = {}  # column -> "numbers" or "text", as its values were read
+        self.kinds = collections.defaultdict(set)  # column -> {"numbers", "text"}: how its parts were read
         self.present = collections.Counter()
         self.numbers = collections.Counter()  # present values that are numbers
         self.head = {}  # column -> [values looked at, numbers among them], the first HEAD_VALUES
@@ -114,9 +114,7 @@ class EncodingFit:
             return
         booleans = _holds_booleans(present)
         kind = "numbers" if pd.api.types.is_numeric_dtype(present) and not booleans else "text"
-        if self.kinds.setdefault(column, kind) != kind:
-            raise UserError(f"column {column!r} is read as numbers in one file of data/raw and as text in another: "
-                            "give it the same kind of values in every file, or use train.engine: local")
+        self.kinds[column].add(kind)
         self.present[column] += len(present)
         looked, numbers = self.head.setdefault(column, [0, 0])
         if kind == "numbers":
@@ -133,12 +131,23 @@ class EncodingFit:
         if not self._head_says_text(column):
             self.numbers[column] += int(pd.to_numeric(present, errors="coerce").notna().sum())
 
+    def columns_to_look_at_again(self):
+        """Categorical columns read as numbers in some parts (a file whose values were all numbers,
+        others with text): the text forms of those parts' numbers are categories too."""
+        return [c for c, kinds in self.kinds.items() if len(kinds) > 1 and not self.is_numeric(c)]
+
+    def add_number_categories(self, frame, columns):
+        for column in columns:
+            present = frame[column].dropna()
+            if pd.api.types.is_numeric_dtype(present) and not _holds_booleans(present):
+                self.categories[column].update(present.astype("string").unique())
+
     def _head_says_text(self, column):
         looked, numbers = self.head[column]
         return looked >= min(HEAD_VALUES, self.present[column]) and numbers < NUMERIC_SHARE * looked
 
     def is_numeric(self, column):
-        if self.kinds[column] == "numbers":
+        if self.kinds[column] == {"numbers"}:
             return True
         if self._head_says_text(column) or self.numbers[column] == 0:
             return False
@@ -249,6 +258,9 @@ def run_by_partition(params, raw_dir, holdout_dir, out_dir):
     fit = EncodingFit(target, id_column)
     for frame in partitions.frames(raw_dir):
         fit.add(frame)
+    if again := fit.columns_to_look_at_again():
+        for frame in partitions.frames(raw_dir):
+            fit.add_number_categories(frame, again)
     holdout_columns, holdout_classes = None, set()
     for frame in partitions.frames(holdout_dir):
         if holdout_columns is None:
