@@ -9,6 +9,9 @@ NODE_STAMP := node_modules/.installed
 # The MLflow server the tracking tests start runs from an environment of its own.
 MLFLOW_VENV := .venv-mlflow-server
 MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
+# SkyPilot (its pins clash with the project's), for the test that parses the generated task file.
+SKYPILOT_VENV := .venv-skypilot
+SKYPILOT_STAMP := $(SKYPILOT_VENV)/.installed
 DEMO_DIR := demo
 # Baked projects find dvc, cookiecutter and python in the template's environment.
 export PATH := $(abspath $(VENV))/bin:$(abspath node_modules/.bin):$(PATH)
@@ -37,6 +40,11 @@ $(MLFLOW_STAMP): tests/mlflow-server-requirements.txt
 	$(MLFLOW_VENV)/bin/pip install --quiet -r tests/mlflow-server-requirements.txt
 	touch $@
 
+$(SKYPILOT_STAMP): tests/skypilot-requirements.txt
+	$(PYTHON) -m venv $(SKYPILOT_VENV)
+	$(SKYPILOT_VENV)/bin/pip install --quiet -r tests/skypilot-requirements.txt
+	touch $@
+
 demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeline end to end
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	cookiecutter --no-input --output-dir $(DEMO_DIR) .
@@ -54,7 +62,7 @@ demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeli
 	@echo "  targets:  the project uses this environment: cd $(DEMO_DIR)/churn-model && make report VENV=$(abspath $(VENV))"
 	@echo "  next:     read $(DEMO_DIR)/churn-model/README.md"
 
-test: $(STAMP) $(NODE_STAMP) $(MLFLOW_STAMP) ## Run the whole test suite (bakes projects and runs their pipelines)
+test: $(STAMP) $(NODE_STAMP) $(MLFLOW_STAMP) $(SKYPILOT_STAMP) ## Run the whole test suite (bakes projects and runs their pipelines)
 	$(VENV)/bin/python -m pytest
 
 test-fast: $(STAMP) $(NODE_STAMP) ## Run the suite without the slow end-to-end tests
@@ -74,5 +82,5 @@ lint: $(STAMP) ## Check the template's hooks and tests with ruff (the suite lint
 	ruff check hooks tests bench
 
 clean: ## Remove the environment, the demo and caches
-	rm -rf $(VENV) $(MLFLOW_VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(MLFLOW_VENV) $(SKYPILOT_VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

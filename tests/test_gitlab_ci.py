@@ -29,6 +29,35 @@ def test_every_baked_variant_passes_the_gitlab_ci_schema(cookies):
     assert all("ok -- validation done" in out for out in seen.values())
 
 
+def repro_job(project, *variables):
+    """The repro job as gitlab-ci-local resolves the pipeline (includes and their rules applied)."""
+    import yaml
+
+    options = " ".join(f"--variable {variable}" for variable in variables)
+    output = run(f"gitlab-ci-local --preview {options}", project)[1]
+    return yaml.safe_load(output[output.index("\n---\n"):])["repro"]  # after its own log lines
+
+
+def test_one_variable_sends_the_training_job_to_a_tagged_runner_with_cuda_xgboost(cookies):
+    project = bake(cookies, init_git="yes", sample_data="no").project_path
+    # gitlab-ci-local reads the default branch from origin.
+    run("git init -q --bare ../origin.git && git remote add origin ../origin.git && git push -q origin main "
+        "&& git remote set-head origin main", project)
+    assert "ok -- validation done" in run("check-jsonschema --builtin-schema vendor.gitlab-ci --data-transform "
+                                          "gitlab-ci .gitlab/ci/train-runner.yml", project)[1]
+    plain = repro_job(project)
+    assert "tags" not in plain and "XGBOOST_CUDA" not in plain.get("variables", {})
+    tagged = repro_job(project, "TRAIN_RUNNER_TAG=gpu")
+    assert tagged["tags"] == ["$TRAIN_RUNNER_TAG"]  # GitLab expands it when it assigns the job
+    assert tagged["variables"]["XGBOOST_CUDA"] == "yes"
+    assert tagged["script"] == plain["script"]
+    # make install then swaps the CPU-only XGBoost for the CUDA build of the same version.
+    dry_run = run("make -n install XGBOOST_CUDA=yes VENV=.venv", project)[1]
+    assert "install-gpu" in dry_run
+    pinned = re.search(r"^xgboost-cpu==([\d.]+)", (project / "requirements.txt").read_text(), re.M).group(1)
+    assert f'pip install --quiet "xgboost=={pinned}"' in run("make -n install-gpu", project)[1]
+
+
 class FakeGitLab(BaseHTTPRequestHandler):
     """GitLab's merge-request notes endpoints and its Markdown uploads endpoint
     (POST /projects/:id/uploads, answered as GitLab documents it). No GitLab server can run here,
