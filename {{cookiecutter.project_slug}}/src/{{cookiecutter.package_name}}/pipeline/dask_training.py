@@ -22,11 +22,13 @@ from .data_io import model_input
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 DATA_URL_VARIABLE = "DASK_DATA_URL"
 CONNECT_TIMEOUT = "30s"
+WORKER_ENVIRONMENT = {"MALLOC_TRIM_THRESHOLD_": 0, "ARROW_DEFAULT_MEMORY_POOL": "system"}
 
 
 @contextlib.contextmanager
 def connected():
     """A Dask client: to the scheduler at DASK_SCHEDULER_ADDRESS, else to a new local cluster."""
+    import dask
     from distributed import Client, LocalCluster
 
     address = os.environ.get(SCHEDULER_VARIABLE)
@@ -43,8 +45,12 @@ def connected():
     # The local scheduler runs in this process: its notes on the shuffle XGBoost asks for (to find
     # the classes) are routine, not warnings for the user.
     logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
-    # One thread per worker process: XGBoost parallelises within each worker on its own.
-    with LocalCluster(threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+    # One thread per worker process: XGBoost parallelises within each worker on its own. Workers
+    # return freed memory to the system at once (glibc's trim threshold, Arrow's system allocator):
+    # about 15 % lower peaks, as for any cluster (README).
+    environment = {**dask.config.get("distributed.nanny.pre-spawn-environ"), **WORKER_ENVIRONMENT}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environment}), \
+            LocalCluster(threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
         print(f"train: local Dask cluster, {len(cluster.workers)} workers (set {SCHEDULER_VARIABLE} to use "
               "another cluster)", flush=True)
         yield client
