@@ -127,8 +127,10 @@ READ_CSV = 'import sys, pandas; pandas.read_csv(sys.argv[1], engine="pyarrow")'
 def peak_rss_and_output(command, cwd):
     """Wall time, peak RSS (MiB, the process and the children it waited for) and output."""
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-S", "-c", PEAK_RSS_LAUNCHER, command], cwd=cwd, check=True,
+    result = subprocess.run([sys.executable, "-S", "-c", PEAK_RSS_LAUNCHER, command], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"`{command}` exited {result.returncode}:\n{result.stdout[-5000:]}")
     return time.perf_counter() - start, int(result.stdout.split()[-1]) / 1024, result.stdout
 
 

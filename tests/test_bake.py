@@ -15,22 +15,23 @@ PACKAGE = "churn_model"
 MODULES = {
     "": ["__init__", "cli", "config"],
     "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity", "accepted", "data_io", "gate",
-                 "metrics", "model_checks", "model_store", "params"],
+                 "metrics", "model_checks", "model_store", "params", "partitions", "dask_training"],
     "delivery": ["__init__", "promote", "ci_promote", "ci_report", "data_push", "predict", "report", "tracking"],
     "storage": ["__init__", "remote", "s3_local"],
     "bake": ["__init__", "project_setup", "sample_data"],
 }
 RENDERED_FILES = {
-    ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", ".gitlab-ci.yml", "Makefile", "README.md",
+    ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", ".gitlab-ci.yml", ".gitlab/ci/train-runner.yml",
+    "Makefile", "README.md", "sky/train-gpu.yaml",
     "baseline.txt", "docs/sample-report.png", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.txt",
     "requirements-dev.txt",
     *(f"src/{PACKAGE}/{folder + '/' if folder else ''}{module}.py" for folder, names in MODULES.items()
       for module in names),
     *(f"tests/{module}.py" for module in (
         "conftest", "test_bake_setup", "test_ci_promote", "test_ci_report", "test_cli", "test_data_push",
-        "test_evaluate", "test_gate", "test_model_checks", "test_model_store", "test_params", "test_predict",
-        "test_preprocess", "test_promote", "test_report", "test_sanity", "test_storage", "test_tracking", "test_train",
-        "test_validate")),
+        "test_engines", "test_evaluate", "test_gate", "test_model_checks", "test_model_store", "test_params",
+        "test_predict", "test_preprocess", "test_promote", "test_report", "test_sanity", "test_storage",
+        "test_tracking", "test_train", "test_validate")),
 }
 SAMPLE_FILES = {"data/raw/batch_001.csv", "data/holdout/holdout.csv"}
 DVC_TRACKING_FILES = {"data/raw.dvc", "data/holdout.dvc", "data/.gitignore"}
