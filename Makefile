@@ -68,8 +68,8 @@ test: $(STAMP) $(NODE_STAMP) $(MLFLOW_STAMP) $(SKYPILOT_STAMP) ## Run the whole 
 test-fast: $(STAMP) $(NODE_STAMP) ## Run the suite without the slow end-to-end tests
 	$(VENV)/bin/python -m pytest -m "not slow"
 
-bench: $(STAMP) ## Benchmarks at 100k and 1M rows (a few minutes per size) -> docs/benchmarks.md
-	python bench/run.py --sizes 100000 1000000 --repeat 3
+bench: $(STAMP) ## Benchmarks at 100k and 1M rows, and the engines at 1M and 5M (about 40 min) -> docs/benchmarks.md
+	python bench/run.py --sizes 100000 1000000 --repeat 3 --parts speed quality engines --engine-sizes 1000000 5000000
 
 bench-full: $(STAMP) ## Benchmarks at 100k, 1M and 5M rows (about an hour) -> docs/benchmarks.md
 	python bench/run.py --sizes 100000 1000000 5000000 --repeat 3

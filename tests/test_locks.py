@@ -68,9 +68,15 @@ def test_the_runtime_lock_has_no_dev_or_ci_tools_and_the_dev_lock_has_the_same_r
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_the_dev_lock_installs_from_wheels_on_every_claimed_python(project, platform):
-    for python in claimed_pythons(project):
-        result = resolve_from_wheels(project / "requirements-dev.txt", PLATFORMS[platform], python)
-        assert result.returncode == 0, f"{platform}, Python {python}:\n{result.stderr}"
+    from concurrent.futures import ThreadPoolExecutor
+
+    pythons = claimed_pythons(project)
+    # One uv process per Python at once: each mostly waits on the package index.
+    with ThreadPoolExecutor(len(pythons)) as pool:
+        results = pool.map(lambda python: resolve_from_wheels(project / "requirements-dev.txt", PLATFORMS[platform],
+                                                              python), pythons)
+        for python, result in zip(pythons, results, strict=True):
+            assert result.returncode == 0, f"{platform}, Python {python}:\n{result.stderr}"
 
 
 def test_the_check_catches_a_package_without_wheels_for_the_platform(tmp_path):
