@@ -1,7 +1,7 @@
 """train.engine: dask. The final model is fitted by XGBoost's own Dask interface on a Dask cluster:
 the one whose scheduler DASK_SCHEDULER_ADDRESS names (tcp://host:8786), else a local cluster of
-worker processes on this machine. Each worker reads its share of the processed Parquet, a row
-group (partition) at a time, so no process holds the whole training frame.
+worker processes on this machine. Each worker reads and holds only its share of the processed
+Parquet (one partition per row group), so no process holds the whole training frame.
 
 The workers read the data where they can reach it: the local file when the cluster shares this
 machine's disk (a local cluster, or a cluster on one host), else a copy the train stage uploads to
@@ -45,7 +45,7 @@ def connected():
     # The local scheduler runs in this process: its notes on the shuffle XGBoost asks for (to find
     # the classes) are routine, not warnings for the user.
     logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
-    # One thread per worker process: XGBoost parallelises within each worker on its own. Workers
+    # One single-threaded worker process per core (XGBoost runs one thread in each). Workers
     # return freed memory to the system at once (glibc's trim threshold, Arrow's system allocator):
     # about 15 % lower peaks, as for any cluster (README).
     environment = {**dask.config.get("distributed.nanny.pre-spawn-environ"), **WORKER_ENVIRONMENT}
