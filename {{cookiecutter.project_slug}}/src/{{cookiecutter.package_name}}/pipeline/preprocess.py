@@ -7,6 +7,10 @@ included); a missing or unseen value is a missing category. Each model decides h
 (see model_store): XGBoost natively, scikit-learn models through an encoding pipeline. A text
 column whose values are nearly all numbers is numeric, its few stray strings missing. The target
 is encoded as 0..k-1 over the sorted training classes.
+
+With train.engine: dask the stage never holds a whole dataset: it reads partition by partition
+(see partitions), learns the encoding from what each partition contributes, then encodes and
+writes partition by partition. The outputs are the same as the one-process path's.
 """
 
 import collections
