@@ -165,3 +165,18 @@ def test_engine_and_device_settings_are_checked(params, setting, message):
     params["train"].update(setting)
     with pytest.raises(UserError, match=message):
         params_module.check(params)
+
+
+def test_with_the_dask_engine_the_data_checks_see_a_random_sample(params, workspace, capsys):
+    from {{ cookiecutter.package_name }}.pipeline import validate
+
+    params = with_engine(params, "dask")
+    params["validate"]["max_rows"] = 300
+    out = workspace["validate"]
+    validate.run(params, workspace["raw"], workspace["holdout"], out)
+    printed = capsys.readouterr().out
+    assert f"{workspace['raw']}: a random sample of" in printed and "of its 600 rows" in printed
+    sampled = int(printed.split("a random sample of ")[1].split()[0])
+    assert 200 < sampled < 400  # about max_rows, drawn partition by partition
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["passed"] and "drift" in summary["checks"]

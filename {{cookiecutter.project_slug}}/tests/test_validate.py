@@ -113,7 +113,8 @@ def test_duplicates_constants_type_changes_and_missing_jumps_are_named(checked):
 
 def test_accepted_data_of_another_dataset_is_not_compared(checked, monkeypatch, capsys):
     other = pd.DataFrame({"label": [0, 1] * 50, "x": range(100)})
-    monkeypatch.setattr(validate, "accepted_training_data", lambda raw_dir: (other, "accepted data of commit 1234"))
+    monkeypatch.setattr(validate, "accepted_training_data",
+                        lambda raw_dir, read: (other, "accepted data of commit 1234"))
     failed, summary, drift = checked()
     assert failed == [] and drift["train_vs_accepted"] == []
     assert "the accepted data has no column 'churned': another dataset, not compared" in capsys.readouterr().out
@@ -122,7 +123,8 @@ def test_accepted_data_of_another_dataset_is_not_compared(checked, monkeypatch, 
 def test_the_accepted_data_is_compared_when_it_has_the_target(checked, workspace, monkeypatch):
     accepted = pd.read_csv(next(workspace["raw"].iterdir()))
     accepted["tenure_months"] = accepted["tenure_months"].map(lambda n: f"{n} months")
-    monkeypatch.setattr(validate, "accepted_training_data", lambda raw_dir: (accepted, "accepted data of commit 1234"))
+    monkeypatch.setattr(validate, "accepted_training_data",
+                        lambda raw_dir, read: (accepted, "accepted data of commit 1234"))
     failed, summary, drift = checked()
     assert [e["feature"] for e in drift["train_vs_accepted"]][:1] == ["tenure_months"]
     assert "tenure_months (numeric here, text in the accepted data)" in \

@@ -40,6 +40,7 @@ class Validate(Group):
     leakage_max_auc: float = Field(gt=0.5, le=1)
     drift: Severity
     drift_max_psi: float = Field(gt=0)
+    max_rows: int | None = Field(default=None, ge=2)
 
 
 class Train(Group):

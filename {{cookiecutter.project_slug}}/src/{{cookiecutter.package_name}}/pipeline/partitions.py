@@ -90,3 +90,16 @@ def frames(directory):
             yield table.to_pandas(split_blocks=True, self_destruct=True)[columns]
         if not rows:
             raise UserError(f"{path} has no data rows: remove it or add rows")
+
+
+def sample(directory, max_rows, seed):
+    """A uniform random sample of about ``max_rows`` rows of a data folder (every row when it has
+    no more, or ``max_rows`` is None), read partition by partition: one pass counts, one draws."""
+    import numpy as np
+    import pandas as pd
+
+    total = sum(len(frame) for frame in frames(directory))
+    rate = 1.0 if max_rows is None or total <= max_rows else max_rows / total
+    rng = np.random.default_rng(seed)
+    parts = [frame if rate == 1.0 else frame[rng.random(len(frame)) < rate] for frame in frames(directory)]
+    return pd.concat(parts, ignore_index=True), total

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import config
 from ..cli import command, parser
+from . import partitions
 from .accepted import accepted_commit, changed_since, fetched
 from .data_io import read_data_dir, write_atomically, write_json, write_junit
 from .params import check
@@ -153,9 +154,9 @@ def drift_check(comparisons, max_psi):
                          else f"no feature's PSI over {max_psi} ({compared})")
 
 
-def accepted_training_data(raw_dir):
-    """data/raw of the last promotion, or (None, why not). Any failure to read it only means there
-    is nothing to compare with."""
+def accepted_training_data(raw_dir, read=read_data_dir):
+    """data/raw of the last promotion (read with ``read``), or (None, why not). Any failure to read
+    it only means there is nothing to compare with."""
     commit = accepted_commit()
     if commit is None:
         return None, "no commit of baseline.txt yet"
@@ -163,7 +164,7 @@ def accepted_training_data(raw_dir):
         return None, f"data/raw is the accepted data (commit {commit[:8]})"
     try:
         with fetched(commit, raw_dir) as copy:
-            return read_data_dir(copy), f"accepted data of commit {commit[:8]}"
+            return read(copy), f"accepted data of commit {commit[:8]}"
     except Exception as error:  # noqa: BLE001 - a missing remote or cache only means no comparison
         return None, f"accepted data of {commit[:8]} unavailable ({type(error).__name__}: {error})"
 
@@ -184,12 +185,20 @@ def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=
     """Run every check, write the reports, and return the names of the failed `fail` checks."""
     settings = check(params)["validate"]
     target = params["data"]["target"]
-    train, holdout = read_data_dir(raw_dir), read_data_dir(holdout_dir)
+    read = read_data_dir
+    if params["train"]["engine"] == "dask":
+        # No whole dataset in one process: the checks see a random sample of each one.
+        def read(directory):
+            frame, total = partitions.sample(directory, settings.get("max_rows"), params["train"]["seed"])
+            print(f"validate: {directory}: a random sample of {len(frame)} of its {total} rows (train.engine dask, "
+                  "validate.max_rows)", flush=True)
+            return frame
+    train, holdout = read(raw_dir), read(holdout_dir)
     validate_frames(train, holdout, target)
     encoding = fit_encoding(train, target, params["data"].get("id_column"))
     features = encoding["features"]
     kinds = {c: "numeric" if c in encoding["numeric"] else "text" for c in features}
-    accepted, accepted_note = accepted_training_data(raw_dir)
+    accepted, accepted_note = accepted_training_data(raw_dir, read)
     if accepted is not None and target not in accepted.columns:
         accepted, accepted_note = None, f"the accepted data has no column {target!r}: another dataset, not compared"
     print(f"validate: {accepted_note}", flush=True)
