@@ -43,7 +43,7 @@ def main():
     target = params["data"]["target"]
     raw = data_io.read_data_dir(args.project / "data/raw")
     holdout = data_io.read_data_dir(args.project / "data/holdout")
-    preprocess.validate(raw, holdout, target)
+    preprocess.validate_frames(raw, holdout, target)
     encoding = preprocess.fit_encoding(raw, target, params["data"].get("id_column"))
     X, y = features_and_target(preprocess, raw, encoding)
     X_hold, y_hold = features_and_target(preprocess, holdout, encoding)

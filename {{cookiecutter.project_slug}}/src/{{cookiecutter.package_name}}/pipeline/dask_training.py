@@ -13,11 +13,11 @@ import contextlib
 import hashlib
 import logging
 import os
+import sys
 from pathlib import Path
 
 from .. import config
 from ..cli import UserError
-from .data_io import model_input
 
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 DATA_URL_VARIABLE = "DASK_DATA_URL"
@@ -93,18 +93,26 @@ def data_location(train_file):
 
 def fit(train_file, encoding, hyperparameters, seed, device):
     """The fitted DaskXGBClassifier (saved like any XGBoost model)."""
+    import cloudpickle
     import dask.dataframe as dd
     import numpy as np
     from xgboost import dask as dxgb
 
     location = data_location(train_file)
-    names = [*encoding["features"], config.TARGET_COLUMN]
+    target, categorical = config.TARGET_COLUMN, encoding["categorical"]
+    names = [*encoding["features"], target]
 
+    # What data_io.model_input does, written out here: the scheduler and the workers unpickle this
+    # function, and as a nested function it travels by value, so a cluster needs the project's
+    # dependencies but not this package.
     def decoded(part):
-        return model_input({name: np.asarray(part[name]) for name in names}, encoding).assign(
-            **{config.TARGET_COLUMN: np.asarray(part[config.TARGET_COLUMN])})
+        import pandas as pd
 
-    empty = {name: np.array([], dtype="int32" if name in encoding["categorical"] else "float32") for name in names}
+        columns = {name: pd.Categorical.from_codes(np.asarray(part[name]), categories=categorical[name])
+                   if name in categorical else np.asarray(part[name]) for name in names[:-1]}
+        return pd.DataFrame({**columns, target: np.asarray(part[target])}, copy=False)
+
+    empty = {name: np.array([], dtype="int32" if name in categorical else "float32") for name in names}
     with connected() as client:
         # One partition per row group (preprocess writes them of at most 250,000 rows). Features and
         # target come out of the same partitions, so XGBoost finds them aligned.
@@ -114,7 +122,9 @@ def fit(train_file, encoding, hyperparameters, seed, device):
         model = dxgb.DaskXGBClassifier(**{"enable_categorical": True, **hyperparameters, "device": device},
                                        random_state=seed)
         model.client = client
-        model.fit(frame.drop(columns=[config.TARGET_COLUMN]), frame[config.TARGET_COLUMN])
+        model.fit(frame.drop(columns=[target]), frame[target])
+        # By value too, like ``decoded``: the workers need not have this package.
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
         peaks = client.run(peak_memory_mib)
         print(f"train: peak memory: this process {peak_memory_mib():.0f} MiB; each Dask worker: "
               + ", ".join(f"{mib:.0f} MiB" for mib in peaks.values()), flush=True)
