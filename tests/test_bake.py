@@ -9,7 +9,7 @@ import tomllib
 import pytest
 import yaml
 
-from conftest import METRICS, MODELS, TEMPLATE_DIR, bake, commit_count, install, run
+from conftest import CHOICES, METRICS, MODELS, TEMPLATE_DIR, bake, commit_count, install, run
 
 PACKAGE = "churn_model"
 MODULES = {
@@ -63,6 +63,28 @@ def assert_no_jinja_left(project):
         if path.is_file() and path.suffix != ".png":  # pictures are copied as they are
             text = path.read_text(encoding="utf-8")
             assert "{{" not in text and "{%" not in text and "{#" not in text, relative
+
+
+def default_names():
+    """The default project's name, slug and package, derived as cookiecutter derives them."""
+    from slugify import slugify
+
+    name = CHOICES["project_name"]
+    return {name, slugify(name), slugify(name).replace("-", "_")}
+
+
+def test_no_template_file_names_the_default_project():
+    """Generated files take every name from the answers: a literal default name works for the
+    default bake only (a project baked as anything else would import a package it does not have)."""
+    names = default_names()
+    found = []
+    for path in [*(TEMPLATE_DIR / "{{cookiecutter.project_slug}}").rglob("*"), *(TEMPLATE_DIR / "hooks").rglob("*")]:
+        if path.is_file() and path.suffix != ".png":
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if any(name.lower() in line.lower() for name in names):
+                    found.append(f"{path.relative_to(TEMPLATE_DIR)}:{number}: {line.strip()}")
+    assert names == {"Churn Model", "churn-model", "churn_model"}  # what the scan looks for
+    assert not found, "\n".join(found)
 
 
 @pytest.mark.parametrize("metric", METRICS)

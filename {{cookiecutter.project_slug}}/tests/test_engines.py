@@ -12,13 +12,20 @@ import pyarrow.parquet as pq
 import pytest
 import xgboost
 
-from churn_model.cli import UserError
-from churn_model.pipeline import dask_training, model_store, partitions
-from churn_model.pipeline import params as params_module
-from churn_model.pipeline.data_io import read_data_dir
-from churn_model.pipeline.metrics import score_all
+from {{ cookiecutter.package_name }}.cli import UserError
+from {{ cookiecutter.package_name }}.pipeline import dask_training, model_store, partitions
+from {{ cookiecutter.package_name }}.pipeline import params as params_module
+from {{ cookiecutter.package_name }}.pipeline.data_io import read_data_dir
+from {{ cookiecutter.package_name }}.pipeline.metrics import score_all
 
 from conftest import run_preprocess, run_train
+
+
+@pytest.fixture
+def params(params):
+    """Engines and devices are XGBoost's: these tests train it, whatever model the project chose."""
+    params["train"]["model"] = "xgboost"
+    return params
 
 
 def with_engine(params, engine):

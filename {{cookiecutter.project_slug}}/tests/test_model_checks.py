@@ -42,4 +42,5 @@ def test_sanity_writes_calibration_and_segments(params, trained):
     segments = json.loads((trained["sanity"] / "segments.json").read_text())
     assert 0 <= calibration["ece"] < params["sanity"]["max_calibration_error"]
     assert segments and all(s["rows"] >= model_checks.MIN_SEGMENT_ROWS for s in segments)
-    assert "Weakest segments by roc_auc" in (trained["sanity"] / "model_validation.md").read_text()
+    report = (trained["sanity"] / "model_validation.md").read_text()
+    assert f"Weakest segments by {params['evaluate']['metric']}" in report

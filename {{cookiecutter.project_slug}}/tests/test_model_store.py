@@ -38,8 +38,11 @@ def test_a_high_cardinality_id_carries_its_signal_into_every_model(params, works
     assert roc_auc_score(y, model.predict_proba(X)[:, 1]) > 0.78
 
 
-def test_xgboost_keeps_the_training_categories_in_its_model_file(params, trained):
-    model, encoding = model_store.load(trained["models"])
+def test_xgboost_keeps_the_training_categories_in_its_model_file(params, workspace):
+    params["train"]["model"] = "xgboost"
+    run_preprocess(params, workspace)
+    run_train(params, workspace)
+    model, encoding = model_store.load(workspace["models"])
     saved = dict(model.get_booster().get_categories(export_to_arrow=True).to_arrow())
     assert saved["contract"].to_pylist() == encoding["categorical"]["contract"]
     assert saved["tenure_months"] is None  # a numeric column

@@ -28,7 +28,7 @@ def test_accepting_without_metrics_is_a_clear_error(params, project):
 
 
 def test_a_model_that_failed_sanity_is_not_accepted(params, project):
-    write_json(project / "reports/evaluate/metrics.json", {"roc_auc": 0.8})
+    write_json(project / "reports/evaluate/metrics.json", {params["evaluate"]["metric"]: 0.8})
     write_json(project / "reports/sanity/summary.json", {"passed": False, "checks": {}})
     with pytest.raises(UserError, match="sanity checks failed"):
         promote.accept(params)
@@ -36,7 +36,8 @@ def test_a_model_that_failed_sanity_is_not_accepted(params, project):
 
 
 def test_accepting_the_accepted_score_again_changes_nothing(params, project, capsys):
-    write_json(project / "reports/evaluate/metrics.json", {"roc_auc": 0.5})
+    metric = params["evaluate"]["metric"]
+    write_json(project / "reports/evaluate/metrics.json", {metric: 0.5})
     assert promote.accept(params) == (0.5, 0.5)  # no `dvc commit` either: this folder is no DVC project
     assert (project / "baseline.txt").read_text() == "0.5\n"
-    assert "roc_auc 0.5000 -> 0.5000" in capsys.readouterr().out
+    assert f"{metric} 0.5000 -> 0.5000" in capsys.readouterr().out
