@@ -36,8 +36,10 @@ REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 
 
 def check_project_name(value):
-    if not value.strip():
-        return "project_name is empty: give the project a name"
+    # The directory and package names are made from it: without a letter or digit they are empty.
+    if not any(character.isalnum() for character in value):
+        return (f"project_name {value!r} has no letter or digit: give the project a name such as "
+                "'Fraud Detector 2' (its directory and package names are made from it)")
 
 
 def check_project_slug(value):

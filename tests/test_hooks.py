@@ -38,7 +38,7 @@ def test_default_answers_pass(tmp_path):
 @pytest.mark.parametrize(
     "name, value",
     [
-        ("project_name", "   "),
+        ("project_name", "   "), ("project_name", ""), ("project_name", "--- !"),
         ("project_slug", "bad/slug"), ("project_slug", "../escape"), ("project_slug", "-dash-first"),
         ("project_slug", "with space"),
         ("package_name", "1abc"), ("package_name", "class"), ("package_name", "my-pkg"),
@@ -103,6 +103,10 @@ def cookiecutter_cli(tmp_path, *answers):
         ("s3_bucket=My_Bucket", "ERROR: s3_bucket 'My_Bucket' is not a valid S3 bucket name"),
         ("min_improvement=-1", "ERROR: min_improvement '-1' is not a non-negative number"),
         ("project_name=9 Lives", "ERROR: package_name '9_lives' is not a valid Python package name"),
+        # Empty, blank or without letters: the names made from it would be empty.
+        ("project_name=", "ERROR: project_name '' has no letter or digit"),
+        ("project_name=   ", "ERROR: project_name '   ' has no letter or digit"),
+        ("project_name=!!!", "ERROR: project_name '!!!' has no letter or digit"),
         (f"s3_bucket={MALICIOUS}", "ERROR: s3_bucket"),
     ],
 )
