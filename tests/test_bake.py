@@ -15,7 +15,7 @@ PACKAGE = "churn_model"
 MODULES = {
     "": ["__init__", "cli", "config"],
     "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity", "accepted", "data_io", "gate",
-                 "metrics", "model_checks", "model_store", "params", "partitions", "dask_training"],
+                 "metrics", "model_checks", "model_store", "params", "partitions", "dask_training", "chance"],
     "delivery": ["__init__", "promote", "ci_promote", "ci_report", "data_push", "predict", "report", "tracking"],
     "storage": ["__init__", "remote", "s3_local"],
     "bake": ["__init__", "project_setup", "sample_data"],

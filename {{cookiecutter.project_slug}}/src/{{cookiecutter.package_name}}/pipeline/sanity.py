@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import config
 from ..cli import command, parser
-from . import model_checks, model_store
+from . import chance, model_checks, model_store
 from .data_io import read_json, write_atomically, write_json, write_junit
 from .gate import LOWER_IS_BETTER
 from .metrics import score_all
@@ -35,25 +35,47 @@ def check_predictions(proba, n_rows):
 
 
 def check_class_rates(proba, y, classes, tolerance):
-    # The predicted rate of a class is its mean predicted probability: unlike counting argmax
-    # winners it does not punish a sound model for rarely putting a minority class above 0.5.
+    """Each class's predicted rate (its mean predicted probability: unlike counting argmax winners,
+    it does not punish a sound model for rarely putting a minority class above 0.5) within
+    ``tolerance`` of the binomial interval of its observed rate: on a small holdout the observed
+    rate alone moves by more than the tolerance."""
+    rows = len(y)
     predicted = proba.mean(axis=0)
-    observed = np.bincount(y, minlength=len(classes)) / len(y)
-    gaps = np.abs(predicted - observed)
-    worst = int(gaps.argmax())
-    detail = (f"class {classes[worst]!s}: predicted rate {predicted[worst]:.3f} vs observed "
-              f"{observed[worst]:.3f} (tolerance {tolerance:.3f})")
-    return [("class_rates_within_tolerance", bool(gaps.max() <= tolerance), detail)]
+    counts = np.bincount(y, minlength=len(classes))
+    low, high = chance.wilson_interval(counts, rows)
+    outside = np.maximum(low - predicted, predicted - high)
+    worst = int(np.nanargmax(outside)) if np.isfinite(outside).any() else 0
+    detail = (f"class {classes[worst]!s}: predicted rate {predicted[worst]:.3f} vs observed {counts[worst] / rows:.3f} "
+              f"on {rows} rows; fails more than rate_tolerance {tolerance:.3f} outside "
+              f"[{low[worst]:.3f}, {high[worst]:.3f}], the {chance.FALSE_ALARM_QUANTILE:.1%} binomial interval "
+              "at this size")
+    return [("class_rates_within_tolerance", bool(np.all(outside <= tolerance)), detail)]
 
 
-def check_cv_folds(fold_scores, metric, max_deviation):
+def check_calibration(calibrated, proba, tolerance, seed):
+    spread = model_checks.calibration_error_spread(proba, seed)
+    limit = tolerance + spread
+    detail = (f"expected calibration error {calibrated['ece']:.4f} ({calibrated['kind']}) on {len(proba)} rows; "
+              f"fails above {limit:.4f}: max_calibration_error {tolerance:.4f} plus {spread:.4f}, what perfectly "
+              "calibrated labels reach at this size")
+    return [("calibration_error_within_tolerance", bool(calibrated["ece"] <= limit), detail)]
+
+
+def check_cv_folds(fold_scores, metric, max_deviation, cv_rows, y, proba, seed):
+    """No fold's score further from the fold median than max_deviation plus 3.29 x sqrt(2)
+    standard errors of the metric at the fold's size (what two folds' scores differ by through
+    chance about once in a thousand)."""
     scores = np.array([fold[metric] for fold in fold_scores])
     median = float(np.median(scores))
     worst = int(np.abs(scores - median).argmax())
     deviation = float(abs(scores[worst] - median))
-    detail = (f"fold {worst + 1} {metric} {scores[worst]:.4f} is {deviation:.4f} from the fold "
-              f"median {median:.4f} (allowed {max_deviation:.4f})")
-    return [("cv_folds_consistent", deviation <= max_deviation, detail)]
+    fold_rows = max(1, cv_rows // len(scores))
+    spread = chance.Z * np.sqrt(2) * chance.fold_score_spread(y, proba, metric, fold_rows, seed)
+    limit = max_deviation + spread
+    detail = (f"fold {worst + 1} {metric} {scores[worst]:.4f} is {deviation:.4f} from the fold median "
+              f"{median:.4f}; folds of {fold_rows} rows fail beyond {limit:.4f}: cv_max_deviation "
+              f"{max_deviation:.4f} plus {spread:.4f}, the chance spread at that size")
+    return [("cv_folds_consistent", bool(deviation <= limit), detail)]
 
 
 def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
@@ -65,14 +87,13 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     metric = params["evaluate"]["metric"]
     calibrated = model_checks.calibration(y, proba)
     segments = model_checks.weakest_segments(X, y, proba, encoding, metric, metric in LOWER_IS_BETTER)
-    tolerance = float(settings["max_calibration_error"])
+    seed = params["train"]["seed"]
+    cv = read_json(cv_file)
     checks = (
         check_predictions(proba, len(y))
         + check_class_rates(proba, y, classes, float(settings["rate_tolerance"]))
-        + [("calibration_error_within_tolerance", calibrated["ece"] <= tolerance,
-            f"expected calibration error {calibrated['ece']:.4f} ({calibrated['kind']}; allowed {tolerance:.4f})")]
-        + check_cv_folds(read_json(cv_file)["folds"], params["evaluate"]["metric"],
-                         float(settings["cv_max_deviation"]))
+        + check_calibration(calibrated, proba, float(settings["max_calibration_error"]), seed)
+        + check_cv_folds(cv["folds"], metric, float(settings["cv_max_deviation"]), cv["rows"], y, proba, seed)
     )
     failed = [name for name, passed, _ in checks if not passed]
     results = {name: {"passed": bool(passed), "detail": detail} for name, passed, detail in checks}

@@ -19,11 +19,11 @@ import pandas as pd
 
 from .. import config
 from ..cli import command, parser
-from . import partitions
+from . import chance, partitions
 from .accepted import accepted_commit, changed_since, fetched
 from .data_io import read_data_dir, write_atomically, write_json, write_junit
 from .params import check
-from .preprocess import fit_encoding, is_numeric, validate_frames
+from .preprocess import NUMERIC_SHARE, fit_encoding, is_numeric, validate_frames
 
 DRIFT_BINS = 10
 DRIFT_CATEGORIES = 20
@@ -47,9 +47,29 @@ def constant_columns(train, features):
     return not constant, (f"one value only: {', '.join(constant)}" if constant else "every feature has 2+ values")
 
 
-def type_changes(kinds, other_kinds, other_name):
-    changed = [f"{c} ({kinds[c]} here, {other_kinds[c]} in {other_name})" for c in kinds
-               if c in other_kinds and kinds[c] != other_kinds[c]]
+def kind_changed(train_values, values, train_kind):
+    """Whether ``values`` (a column of another dataset) show that the column changed kind, beyond
+    what a small sample of an unchanged column shows. Text columns may hold numbers: a column read
+    as numbers changed only if it has a number the training column never had. A numeric column
+    may hold stray text (counted as missing): it changed only if its share of text is, with 99.9 %
+    confidence, above what the training rows allow for a numeric column."""
+    present = values.dropna()
+    if train_kind == "categorical":
+        known = pd.to_numeric(train_values.dropna(), errors="coerce").dropna().unique()
+        return not bool(pd.to_numeric(present, errors="coerce").isin(known).all())
+    text = int(pd.to_numeric(present, errors="coerce").isna().sum())
+    low, _ = chance.wilson_interval(text, len(present))
+    return bool(low > 1 - NUMERIC_SHARE)
+
+
+def type_changes(train, other, kinds, other_name):
+    changed = []
+    for column, kind in kinds.items():
+        if column not in other.columns or not other[column].notna().any():
+            continue
+        other_kind = "numeric" if is_numeric(other[column]) else "categorical"
+        if other_kind != kind and kind_changed(train[column], other[column], kind):
+            changed.append(f"{column} ({kind} here, {other_kind} in {other_name} of {len(other)} rows)")
     return not changed, (f"type changed: {'; '.join(changed)}" if changed else f"same types as {other_name}")
 
 
@@ -81,7 +101,7 @@ def single_feature_scores(train, encoding, seed):
         rows = rows.sample(LEAKAGE_SAMPLE_ROWS, random_state=seed)
     y = pd.factorize(rows[target], sort=True)[0]
     if np.bincount(y).min() < 3:  # too few rows of a class for three folds
-        return {}
+        return {}, len(y)
     folds = StratifiedKFold(3, shuffle=True, random_state=seed)
     scores = {}
     for column in encoding["features"]:
@@ -93,18 +113,24 @@ def single_feature_scores(train, encoding, seed):
             x = pd.to_numeric(rows[column], errors="coerce").to_frame()
             model = tree
         proba = cross_val_predict(model, x, y, cv=folds, method="predict_proba")
-        scores[column] = float(roc_auc_score(y, proba[:, 1]) if proba.shape[1] == 2
-                               else roc_auc_score(y, proba, multi_class="ovr"))
-    return scores
+        auc = float(roc_auc_score(y, proba[:, 1]) if proba.shape[1] == 2
+                    else roc_auc_score(y, proba, multi_class="ovr"))
+        scores[column] = (auc, chance.auc_lower_bound(auc, y))
+    return scores, len(y)
 
 
-def leakage(scores, max_auc):
-    leaks = sorted(((s, c) for c, s in scores.items() if s >= max_auc), reverse=True)
+def leakage(scores, rows, max_auc):
+    """A leak is a feature whose ROC AUC alone is at least ``max_auc`` beyond chance: its lower
+    confidence bound at this many rows. A copied target scores 1.000 at any size; an honest strong
+    feature of a small table (iris's petal length: 0.986 on 150 rows) does not stop the pipeline."""
+    leaks = sorted(((bound, auc, c) for c, (auc, bound) in scores.items() if bound >= max_auc), reverse=True)
     if leaks:
-        return False, "alone predicts the target almost perfectly: " + ", ".join(f"{c} (ROC AUC {s:.3f})"
-                                                                                 for s, c in leaks)
-    best = max(scores.items(), key=lambda item: item[1], default=None)
-    return True, (f"strongest single feature: {best[0]} (ROC AUC {best[1]:.3f})" if best else "not enough rows")
+        return False, ("alone predicts the target almost perfectly: " + ", ".join(
+            f"{c} (ROC AUC {auc:.3f}, at least {bound:.3f} on {rows} rows)" for bound, auc, c in leaks)
+            + f"; fails when that lower bound reaches leakage_max_auc {max_auc}")
+    best = max(scores.items(), key=lambda item: item[1][0], default=None)
+    return True, (f"strongest single feature: {best[0]} (ROC AUC {best[1][0]:.3f}, at least {best[1][1]:.3f} on "
+                  f"{rows} rows; fails when that lower bound reaches {max_auc})" if best else "not enough rows")
 
 
 def _shares(values, edges=None, categories=None):
@@ -197,30 +223,26 @@ def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=
     validate_frames(train, holdout, target)
     encoding = fit_encoding(train, target, params["data"].get("id_column"))
     features = encoding["features"]
-    kinds = {c: "numeric" if c in encoding["numeric"] else "text" for c in features}
+    kinds = {c: "numeric" if c in encoding["numeric"] else "categorical" for c in features}
     accepted, accepted_note = accepted_training_data(raw_dir, read)
     if accepted is not None and target not in accepted.columns:
         accepted, accepted_note = None, f"the accepted data has no column {target!r}: another dataset, not compared"
     print(f"validate: {accepted_note}", flush=True)
 
-    def kinds_of(frame):
-        return {c: "numeric" if is_numeric(frame[c]) else "text" for c in features
-                if c in frame.columns and frame[c].notna().any()}
-
     checks = {
         "duplicate_rows": duplicate_rows(train),
         "conflicting_labels": conflicting_labels(train, features, target),
         "constant_columns": constant_columns(train, features),
-        "type_changes": type_changes(kinds, kinds_of(holdout), "data/holdout"),
+        "type_changes": type_changes(train, holdout, kinds, "data/holdout"),
         "missing_rate_jump": missing_rate_jumps(holdout, train, "data/holdout against data/raw", features,
                                                 settings["max_missing_jump"]),
-        "leakage": leakage(single_feature_scores(train, encoding, params["train"]["seed"]),
+        "leakage": leakage(*single_feature_scores(train, encoding, params["train"]["seed"]),
                            settings["leakage_max_auc"]),
     }
     comparisons = {"train_vs_holdout": drift(train, holdout, encoding, settings["drift_max_psi"])}
     if accepted is not None:
         comparisons["train_vs_accepted"] = drift(accepted, train, encoding, settings["drift_max_psi"])
-        checks["type_changes_since_accepted"] = type_changes(kinds, kinds_of(accepted), "the accepted data")
+        checks["type_changes_since_accepted"] = type_changes(train, accepted, kinds, "the accepted data")
         checks["missing_rate_jump_since_accepted"] = missing_rate_jumps(
             train, accepted, "data/raw against the accepted data", features, settings["max_missing_jump"])
     checks["drift"] = drift_check(comparisons, settings["drift_max_psi"])
