@@ -1,8 +1,10 @@
 """Benchmarks of the generated project, written to docs/benchmarks.md.
 
 Model quality (bench/quality.py): the default pipeline against the plain scripts a user would
-write, on synthetic and bundled datasets. Engines (--parts engines): train.engine local against
-dask, wall time, peak memory per process and score, and the largest row count each fits.
+write, on synthetic and bundled datasets. Checks (bench/false_alarms.py): the data and model
+checks on clean real datasets (false alarms) and with injected defects (caught). Engines
+(--parts engines): train.engine local against dask, wall time, peak memory per process and
+score, and the largest row count each fits.
 
 Every figure is whole processes timed from outside, the median of --repeat runs with the spread
 (min-max). Workloads: bake; no-op `make repro` against a one-stage DVC project's no-op; cold
@@ -13,6 +15,7 @@ report (docs/benchmarks.json), so the report can be written again without re-run
     python bench/run.py --sizes 100000 1000000 --repeat 3
     python bench/run.py --parts quality      # keeps the saved speed figures
     python bench/run.py --parts engines --engine-sizes 1000000 5000000
+    python bench/run.py --parts checks
     python bench/run.py --report-only
 """
 
@@ -31,6 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+import false_alarms  # noqa: E402
 import quality  # noqa: E402
 import synthetic  # noqa: E402
 
@@ -311,7 +315,7 @@ def before_and_after(previous, sizes):
 
 
 def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, quality_rows=(), quality_date=None,
-                 previous=None, engines=(), engines_date=None):
+                 previous=None, engines=(), engines_date=None, checks=None, checks_date=None):
     bake_median, bake_text = summary(bake_times)
     noop_median, noop_text = summary(noop)
     floor_median, floor_text = summary(floor)
@@ -370,6 +374,10 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
         lines += ["", "## Model quality", "",
                   f"Measured on {quality_date}. " + quality.__doc__.split("\n\n", 1)[1].strip(), "",
                   *quality.table(quality_rows)]
+    if checks:
+        lines += ["", "## Checks on real data: false alarms and caught defects", "",
+                  f"Measured on {checks_date}. " + false_alarms.__doc__.split("\n\n", 1)[1].strip(), "",
+                  *false_alarms.table(checks)]
     lines += ["", "## Targets", ""]
     for r in sizes:
         cold = summary(r["cold"])[0]
@@ -386,6 +394,10 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
         mean = f"; mean of {len(r['pipeline'])} splits {quality.gap(r):+.4f}" if len(r["pipeline"]) > 1 else ""
         lines.append(f"- quality on {r['dataset']}: pipeline - better script {gap:+.4f}{mean} "
                      f"(target >= {-quality.TOLERANCE}: {'met' if quality.met(r) else 'MISSED'})")
+    if checks:
+        alarms, lost = false_alarms.false_alarms(checks["clean"]), false_alarms.missed(checks["defects"])
+        lines.append(f"- false alarms on clean data: {len(alarms)} (target 0: {'met' if not alarms else 'MISSED'})")
+        lines.append(f"- injected defects missed: {len(lost)} (target 0: {'met' if not lost else 'MISSED'})")
     lines += ["", NOTES]
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text("\n".join(lines))
@@ -397,12 +409,14 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", default=str(TEMPLATE_DIR / "docs" / "benchmarks.md"))
-    parser.add_argument("--parts", nargs="+", choices=("speed", "quality", "engines"),
+    parser.add_argument("--parts", nargs="+", choices=("speed", "quality", "engines", "checks"),
                         default=["speed", "quality"],
                         help="what to measure; the saved figures of the other part are kept")
     parser.add_argument("--engine-sizes", type=int, nargs="+", default=[1_000_000, 5_000_000],
                         help="row counts of the engines part (local against dask)")
     parser.add_argument("--small-quality", action="store_true", help="one tiny quality dataset (for the tests)")
+    parser.add_argument("--small-checks", action="store_true",
+                        help="one small dataset in the checks part (for the tests)")
     parser.add_argument("--report-only", action="store_true",
                         help="only write the report again, from the raw results the last run saved beside it")
     args = parser.parse_args(argv)
@@ -427,6 +441,9 @@ def main(argv=None):
         if "quality" in args.parts:
             results.update(quality_rows=quality.run(bake, workdir, log, small=args.small_quality),
                            quality_date=time.strftime("%Y-%m-%d"))
+        if "checks" in args.parts:
+            results.update(checks=false_alarms.run(bake, workdir, log, small=args.small_checks),
+                           checks_date=time.strftime("%Y-%m-%d"))
     if "bake_times" not in results:
         raise SystemExit("no speed figures saved yet: run with --parts speed first")
     results_file.parent.mkdir(parents=True, exist_ok=True)

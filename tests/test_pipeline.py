@@ -26,11 +26,37 @@ def junit_failures(project):
     return [case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None]
 
 
-def test_generated_unit_tests_and_lint_pass_right_after_baking(cookies):
-    project = baked_project(cookies)
-    code, out = run("make test", project)
+# Off the default path: names with digits, hyphens, underscores and non-ASCII letters, and every
+# model and every metric at least once. Each bake runs what its GitLab `checks` job runs, then the
+# pipeline.
+OFF_DEFAULT_BAKES = [
+    ("Fraud-Detector_2 Ünïcode", "logistic_regression", "log_loss"),
+    ("Ärger_Modell-3", "random_forest", "f1"),
+    ("Zoë 42-b_x", "xgboost", "accuracy"),
+    ("Señal-7_Ω Risk", "random_forest", "average_precision"),
+    ("K9_Ñandú-Score", "xgboost", "roc_auc"),
+]
+
+
+@pytest.mark.parametrize("name, model, metric", OFF_DEFAULT_BAKES)
+def test_a_project_baked_off_the_default_path_passes_its_own_checks_job_and_pipeline(cookies, name, model, metric):
+    project = baked_project(cookies, project_name=name, model=model, metric=metric)
+    package = bake_package(project)
+    assert package != "churn_model" and (project / "src" / package / "pipeline" / "train.py").is_file()
+    checks_job = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["checks"]["script"]
+    assert "make lint test" in checks_job  # what this test runs is what the CI job runs
+    code, out = run("make lint test", project)
     assert re.search(r"\d+ passed", out) and "failed" not in out and "skipped" not in out
-    run("make lint", project)
+    run("make repro", project)
+    assert metric in metrics_show(project)
+    gate = json.loads((project / "reports/evaluate/gate.json").read_text())
+    assert gate["metric"] == metric and gate["passed"] is True
+    assert json.loads((project / "reports/sanity/summary.json").read_text())["passed"] is True
+
+
+def bake_package(project):
+    [package] = [p.name for p in (project / "src").iterdir() if (p / "__init__.py").is_file()]
+    return package
 
 
 def test_repro_gate_and_promote_cycle(cookies):
@@ -92,20 +118,9 @@ def test_a_broken_model_fails_sanity_and_the_junit_report_names_the_check(cookie
     assert "sanity checks failed: class_rates_within_tolerance" in out
 
 
-@pytest.mark.parametrize("model, metric", [
-    ("random_forest", "log_loss"), ("logistic_regression", "f1"), ("xgboost", "accuracy"),
-    ("random_forest", "average_precision"),
-])
-def test_every_model_and_metric_runs_and_passes_the_first_gate(cookies, model, metric):
-    project = baked_project(cookies, model=model, metric=metric)
-    run("make repro", project)
-    assert metric in metrics_show(project)
-    gate = json.loads((project / "reports/evaluate/gate.json").read_text())
-    assert gate["metric"] == metric and gate["passed"] is True
-
-
-def multiclass_frame(rows, seed):
-    """Three species told apart by two measurements and a habitat, with gaps."""
+def multiclass_frame(rows, seed, noise=0.0):
+    """Three species told apart by two measurements and a habitat, with gaps; a ``noise`` share of
+    the labels drawn at random."""
     rng = np.random.default_rng(seed)
     species = rng.choice(["adelie", "gentoo", "chinstrap"], size=rows, p=[0.45, 0.35, 0.2])
     centre = pd.Series(species).map({"adelie": 38.0, "gentoo": 47.0, "chinstrap": 49.0}).to_numpy()
@@ -118,6 +133,8 @@ def multiclass_frame(rows, seed):
     })
     frame.loc[rng.random(rows) < 0.05, "bill_depth"] = np.nan
     frame.loc[rng.random(rows) < 0.05, "island"] = None
+    noisy = rng.random(rows) < noise
+    frame.loc[noisy, "species"] = rng.choice(["adelie", "gentoo", "chinstrap"], int(noisy.sum()))
     return frame
 
 
@@ -131,6 +148,48 @@ def test_a_different_multiclass_dataset_needs_only_data_files_and_params(cookies
     assert metrics_show(project)["roc_auc"] > 0.8
     confusion = json.loads((project / "reports/evaluate/plots/sklearn/confusion_matrix.json").read_text())
     assert {row["actual"] for row in confusion} == {"adelie", "chinstrap", "gentoo"}  # one row per holdout row
+
+
+def squash_xgboost_model(path, factor):
+    """Scale every leaf of a saved XGBoost model: the class ranking stays, the probabilities are
+    pulled towards the uniform guess (an under-confident model)."""
+    from xgboost import XGBClassifier
+
+    model = XGBClassifier()
+    model.load_model(path)
+    raw = json.loads(model.get_booster().save_raw("json"))
+    for tree in raw["learner"]["gradient_booster"]["model"]["trees"]:
+        for node, left in enumerate(tree["left_children"]):
+            if left == -1:
+                tree["split_conditions"][node] *= factor
+                tree["base_weights"][node] *= factor
+    model.get_booster().load_model(bytearray(json.dumps(raw).encode()))
+    model.save_model(path)
+
+
+def test_an_honest_model_on_a_small_noisy_multiclass_table_passes_and_a_squashed_one_fails(cookies):
+    """140 training and 50 holdout rows, a quarter of the labels random: on 50 rows the calibration
+    error is mostly noise, and the checks must know it."""
+    project = baked_project(cookies, project_name="Small Table 3", model="random_forest", metric="f1",
+                            sample_data="no")
+    multiclass_frame(140, seed=1, noise=0.25).to_csv(project / "data/raw/penguins.csv", index=False)
+    multiclass_frame(50, seed=101, noise=0.25).to_csv(project / "data/holdout/penguins.csv", index=False)
+    set_params(project, lambda p: p["data"].update(target="species"))
+    run("dvc add -q data/raw data/holdout", project)
+    for model in ("random_forest", "xgboost"):
+        set_params(project, lambda p, model=model: p["train"].update(model=model))
+        code, out = run("make repro", project)
+        summary = json.loads((project / "reports/sanity/summary.json").read_text())
+        assert summary["passed"], summary
+        calibration = summary["checks"]["calibration_error_within_tolerance"]["detail"]
+        assert re.search(r"on 50 rows; fails above 0\.\d{4}: max_calibration_error 0\.1000 plus", calibration)
+        if model == "random_forest":  # the bake's first commit had no data yet
+            assert "validate: no accepted data: data/raw was not tracked by DVC at commit" in out
+
+    squash_xgboost_model(project / "models/model.ubj", 0.1)
+    code, out = run("python -m small_table_3.pipeline.sanity", project, check=False)
+    assert code == 1 and "sanity checks failed: calibration_error_within_tolerance" in out
+    assert junit_failures(project) == ["calibration_error_within_tolerance"]
 
 
 def test_validate_compares_with_the_accepted_data_and_a_leak_stops_training(cookies):

@@ -41,9 +41,15 @@ def sample_frame(rows, seed):
     return pd.read_csv(buffer)
 
 
+# What a model that knows nothing scores (baseline.txt of a new project): every trained model of
+# the sample data beats it, whatever metric the project was baked with.
+CHANCE = {"roc_auc": 0.5, "accuracy": 0.5, "f1": 0.0, "average_precision": 0.0, "log_loss": 0.6931471805599453}
+
+
 @pytest.fixture
-def workspace(tmp_path):
-    """A project-like folder layout with small sample data."""
+def workspace(tmp_path, params):
+    """A project-like folder layout with small sample data, and the chance level of the project's
+    metric in baseline.txt."""
     paths = {
         "raw": tmp_path / "data" / "raw",
         "holdout": tmp_path / "data" / "holdout",
@@ -57,7 +63,7 @@ def workspace(tmp_path):
     }
     sample_data.write_csv(paths["raw"] / "batch_001.csv", sample_data.generate_rows(600, seed=1))
     sample_data.write_csv(paths["holdout"] / "holdout.csv", sample_data.generate_rows(400, seed=2))
-    paths["baseline"].write_text("0.5\n")
+    paths["baseline"].write_text(f"{CHANCE[params['evaluate']['metric']]}\n")
     return paths
 
 

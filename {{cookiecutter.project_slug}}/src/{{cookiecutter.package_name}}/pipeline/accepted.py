@@ -15,6 +15,11 @@ def accepted_commit():
     return git("log", "-1", "--format=%H", "--", str(config.BASELINE_FILE), check=False).stdout.strip() or None
 
 
+def tracked_at(commit, tracked):
+    """Whether the folder ``tracked`` was DVC-tracked (had its .dvc file) at ``commit``."""
+    return git("cat-file", "-e", f"{commit}:{Path(f'{tracked}.dvc').as_posix()}", check=False).returncode == 0
+
+
 def changed_since(commit, tracked):
     """Whether the DVC-tracked folder ``tracked`` (its .dvc file) differs from what ``commit`` had."""
     dvc_file = Path(f"{tracked}.dvc")

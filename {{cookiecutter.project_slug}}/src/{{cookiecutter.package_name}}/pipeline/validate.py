@@ -20,7 +20,7 @@ import pandas as pd
 from .. import config
 from ..cli import command, parser
 from . import chance, partitions
-from .accepted import accepted_commit, changed_since, fetched
+from .accepted import accepted_commit, changed_since, fetched, tracked_at
 from .data_io import read_data_dir, write_atomically, write_json, write_junit
 from .params import check
 from .preprocess import NUMERIC_SHARE, fit_encoding, is_numeric, validate_frames
@@ -186,6 +186,8 @@ def accepted_training_data(raw_dir, read=read_data_dir):
     commit = accepted_commit()
     if commit is None:
         return None, "no commit of baseline.txt yet"
+    if not tracked_at(commit, raw_dir):
+        return None, f"no accepted data: data/raw was not tracked by DVC at commit {commit[:8]}"
     if not changed_since(commit, raw_dir):
         return None, f"data/raw is the accepted data (commit {commit[:8]})"
     try:
