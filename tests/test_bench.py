@@ -14,12 +14,17 @@ pytestmark = pytest.mark.slow
 def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     report = tmp_path / "benchmarks.md"
     subprocess.run([sys.executable, str(TEMPLATE_DIR / "bench" / "run.py"), "--sizes", "3000", "--repeat", "1",
-                    "--small-quality", "--parts", "speed", "quality", "engines", "--engine-sizes", "3000", "--output",
-                    str(report)], check=True, capture_output=True, text=True)
+                    "--small-quality", "--small-checks", "--parts", "speed", "quality", "engines", "checks",
+                    "--engine-sizes", "3000", "--output", str(report)], check=True, capture_output=True, text=True)
     text = report.read_text()
     for heading in ("## Fixed costs", "## Cold runs and re-runs", "## Peak memory per stage", "## Model quality",
-                    "## Engines: local against dask"):
+                    "## Engines: local against dask", "## Checks on real data: false alarms and caught defects"):
         assert heading in text
+    # Iris (38 holdout rows), every model: no check that stops the pipeline fails on the clean data,
+    # and each injected defect is caught by the check made for it.
+    assert "False alarms (a `fail` check failing on clean data, any model): **0** of 36 check runs." in text
+    assert "Defects caught by the check made for them: **5 of 5**." in text
+    assert "- false alarms on clean data: 0 (target 0: met)" in text
     engines = {line.split(" | ")[1]: line for line in text.splitlines() if line.startswith("| 3,000 | ")
                and line.split(" | ")[1] in ("local", "dask")}
     local_score, dask_score = (float(engines[engine].rstrip(" |").split(" | ")[-1]) for engine in ("local", "dask"))
