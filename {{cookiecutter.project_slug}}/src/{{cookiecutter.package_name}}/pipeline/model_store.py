@@ -101,8 +101,16 @@ def load(model_dir):
     else:
         import skops.io
 
-        model = skops.io.load(path, trusted=TRUSTED_SKOPS_TYPES)
+        model = serial_prediction(skops.io.load(path, trusted=TRUSTED_SKOPS_TYPES))
     return model, read_json(model_dir / ENCODING_FILE)
+
+
+def serial_prediction(model):
+    """The fitted scikit-learn ``model``, set to predict on one thread. A random forest adds up its
+    trees' probabilities in the order its threads finish, which moves the last bits and, through
+    ties, ROC AUC: two runs would give different metrics. Training still uses ``n_jobs``."""
+    model.steps[-1][1].set_params(n_jobs=1)
+    return model
 
 
 def holdout_predictions(model_dir, processed_dir):
