@@ -21,8 +21,6 @@ from .metrics import score_all
 CALIBRATION_BINS = 10
 NUMERIC_SEGMENTS = 5
 MIN_SEGMENT_ROWS = 30  # smaller segments give scores too noisy to rank
-
-
 CALIBRATION_DRAWS = 2000
 RESAMPLED_VALUES = 5_000_000  # random draws held at once while resampling labels
 SPREAD_ROWS = 50_000

@@ -106,10 +106,11 @@ def load(model_dir):
 
 
 def serial_prediction(model):
-    """The fitted scikit-learn ``model``, set to predict on one thread. A random forest adds up its
-    trees' probabilities in the order its threads finish, which moves the last bits and, through
-    ties, ROC AUC: two runs would give different metrics. Training still uses ``n_jobs``."""
-    model.steps[-1][1].set_params(n_jobs=1)
+    """The fitted ``model``; a scikit-learn one set to predict on one thread. A random forest adds
+    up its trees' probabilities in the order its threads finish, which moves the last bits and,
+    through ties, ROC AUC: two runs would give different metrics. Training still uses ``n_jobs``."""
+    if hasattr(model, "steps"):
+        model.steps[-1][1].set_params(n_jobs=1)
     return model
 
 

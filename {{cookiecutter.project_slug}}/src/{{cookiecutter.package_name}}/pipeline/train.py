@@ -47,9 +47,7 @@ def cross_validate(build, seed, folds, X, y, max_rows=None):
     for fold, (fit_rows, score_rows) in enumerate(splitter.split(sample, y[sample]), start=1):
         fit_rows, score_rows = sample[fit_rows], sample[score_rows]
         started = time.monotonic()
-        model = build().fit(X.iloc[fit_rows], y[fit_rows])
-        if hasattr(model, "steps"):  # a scikit-learn pipeline: predict as the saved model will
-            model = model_store.serial_prediction(model)
+        model = model_store.serial_prediction(build().fit(X.iloc[fit_rows], y[fit_rows]))  # as the saved one
         scores.append(score_all(y[score_rows], model.predict_proba(X.iloc[score_rows])))
         # Flushed, so that a long run shows its progress in a CI job log as it happens.
         print(f"train: CV fold {fold}/{folds} on {len(fit_rows)} rows in {time.monotonic() - started:.1f} s",
