@@ -181,9 +181,8 @@ def inject(project, name, train, holdout, target, seed=0):
         codes = {label: f"k{i}" for i, label in enumerate(sorted(train[target].unique(), key=str))}
         batches, test = [train.assign(copy=train[target].map(codes))], holdout.assign(copy=holdout[target].map(codes))
     elif name == "shifted_feature":
-        numeric = [c for c in train.columns if c != target and pd.api.types.is_numeric_dtype(train[c])
-                   and train[c].nunique() > 10]
-        column = max(numeric, key=lambda c: train[c].nunique())
+        numeric = [c for c in train.columns if c != target and pd.api.types.is_numeric_dtype(train[c])]
+        column = max(numeric, key=lambda c: train[c].nunique())  # the most finely measured one
         batch = train.sample(len(train) // 2, random_state=seed)
         batches = [train, batch.assign(**{column: batch[column] + 3 * train[column].std()})]
     elif name == "duplicated_rows":
