@@ -150,6 +150,20 @@ def test_an_honest_strong_feature_of_a_small_table_is_no_leak():
     assert not validate.leakage(scores, rows, max_auc=0.98)[0]
 
 
+def test_a_copied_target_of_ten_classes_is_caught():
+    """A shallow tree over ten classes' shares cannot isolate every class; the shares themselves can."""
+    from sklearn.datasets import load_digits
+
+    from {{ cookiecutter.package_name }}.pipeline.preprocess import fit_encoding
+
+    digits = load_digits(as_frame=True).frame
+    digits = digits.assign(copy=digits["target"].map(lambda label: f"class {label}"))
+    scores, rows = validate.single_feature_scores(digits, fit_encoding(digits, "target"), seed=42)
+    assert scores["copy"] == (1.0, 1.0)
+    passed, detail = validate.leakage(scores, rows, max_auc=0.98)
+    assert not passed and "copy (ROC AUC 1.000, at least 1.000 on 1797 rows)" in detail
+
+
 @pytest.mark.parametrize("kind, train, holdout, changed", [
     # A numeric column with a stray note in 2 of 20 holdout rows: chance, not a new type.
     ("numeric", pd.Series([str(n) for n in range(1000)] + ["n/a"] * 10),

@@ -87,11 +87,12 @@ def missing_rate_jumps(new, old, comparison, features, max_jump):
 
 def single_feature_scores(train, encoding, seed):
     """How well each feature alone predicts the target: cross-validated ROC AUC (one-vs-rest for
-    multiclass) of a shallow tree on that one feature, text target-encoded (cross-fitted, so an id
-    column does not look predictive by memorising its rows)."""
+    multiclass) of a shallow tree on a number, of its category's class shares (target encoding,
+    cross-fitted, so an id column does not look predictive by memorising its rows) on text. The
+    class shares score a copy of the target perfectly whatever the number of classes, which a
+    shallow tree over them cannot."""
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import TargetEncoder
     from sklearn.tree import DecisionTreeClassifier
 
@@ -103,18 +104,19 @@ def single_feature_scores(train, encoding, seed):
     if np.bincount(y).min() < 3:  # too few rows of a class for three folds
         return {}, len(y)
     folds = StratifiedKFold(3, shuffle=True, random_state=seed)
+    binary = y.max() == 1
     scores = {}
     for column in encoding["features"]:
-        tree = DecisionTreeClassifier(max_depth=4, min_samples_leaf=10, random_state=seed)
         if column in encoding["categorical"]:
             x = rows[[column]].astype("string").fillna("(missing)")
-            model = make_pipeline(TargetEncoder(cv=folds), tree)
+            shares = TargetEncoder(cv=folds, target_type="binary" if binary else "multiclass").fit_transform(x, y)
+            proba = np.column_stack([1 - shares[:, 0], shares[:, 0]]) if binary else shares
         else:
             x = pd.to_numeric(rows[column], errors="coerce").to_frame()
-            model = tree
-        proba = cross_val_predict(model, x, y, cv=folds, method="predict_proba")
-        auc = float(roc_auc_score(y, proba[:, 1]) if proba.shape[1] == 2
-                    else roc_auc_score(y, proba, multi_class="ovr"))
+            tree = DecisionTreeClassifier(max_depth=4, min_samples_leaf=10, random_state=seed)
+            proba = cross_val_predict(tree, x, y, cv=folds, method="predict_proba")
+        auc = float(roc_auc_score(y, proba[:, 1]) if binary
+                    else roc_auc_score(y, proba / proba.sum(axis=1, keepdims=True), multi_class="ovr"))
         scores[column] = (auc, chance.auc_lower_bound(auc, y))
     return scores, len(y)
 
