@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 
-def features_and_target(preprocess, frame, encoding):
+def features_and_target(encoding_module, frame, encoding):
     class_index = {label: index for index, label in enumerate(encoding["classes"])}
-    return preprocess.encode_features(frame, encoding), frame[encoding["target"]].map(class_index).to_numpy()
+    return encoding_module.encode_features(frame, encoding), frame[encoding["target"]].map(class_index).to_numpy()
 
 
 def main():
@@ -32,10 +32,10 @@ def main():
     import yaml
 
     pkg = package.name
-    data_io = importlib.import_module(f"{pkg}.pipeline.data_io")
-    preprocess = importlib.import_module(f"{pkg}.pipeline.preprocess")
-    model_store = importlib.import_module(f"{pkg}.pipeline.model_store")
-    metrics = importlib.import_module(f"{pkg}.pipeline.metrics")
+    data_io = importlib.import_module(f"{pkg}.pipeline.shared.data_io")
+    encoding_module = importlib.import_module(f"{pkg}.pipeline.shared.encoding")
+    model_store = importlib.import_module(f"{pkg}.pipeline.shared.model_store")
+    metrics = importlib.import_module(f"{pkg}.pipeline.shared.metrics")
     train = importlib.import_module(f"{pkg}.pipeline.train")
 
     start = time.perf_counter()
@@ -43,10 +43,10 @@ def main():
     target = params["data"]["target"]
     raw = data_io.read_data_dir(args.project / "data/raw")
     holdout = data_io.read_data_dir(args.project / "data/holdout")
-    preprocess.validate_frames(raw, holdout, target)
-    encoding = preprocess.fit_encoding(raw, target, params["data"].get("id_column"))
-    X, y = features_and_target(preprocess, raw, encoding)
-    X_hold, y_hold = features_and_target(preprocess, holdout, encoding)
+    encoding_module.validate_frames(raw, holdout, target)
+    encoding = encoding_module.fit_encoding(raw, target, params["data"].get("id_column"))
+    X, y = features_and_target(encoding_module, raw, encoding)
+    X_hold, y_hold = features_and_target(encoding_module, holdout, encoding)
     del raw, holdout
     settings = params["train"]
     kind, seed = settings["model"], settings["seed"]

@@ -97,7 +97,7 @@ def iam_user(s3, name, policy):
 
 
 def add_credentials(project, s3):
-    """Credentials go where the README says: the git-ignored .dvc/config.local."""
+    """Credentials go where docs/storage.md says: the git-ignored .dvc/config.local."""
     run(f"dvc remote modify --local storage access_key_id {s3.key}", project)
     run(f"dvc remote modify --local storage secret_access_key {s3.secret}", project)
 

@@ -2,6 +2,7 @@
 
 import ast
 import configparser
+import re
 import subprocess
 import sys
 import tomllib
@@ -14,24 +15,27 @@ from conftest import CHOICES, METRICS, MODELS, TEMPLATE_DIR, bake, commit_count,
 PACKAGE = "churn_model"
 MODULES = {
     "": ["__init__", "cli", "config"],
-    "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity", "accepted", "data_io", "gate",
-                 "metrics", "model_checks", "model_store", "params", "partitions", "dask_training", "chance"],
-    "delivery": ["__init__", "promote", "ci_promote", "ci_report", "data_push", "predict", "report", "tracking"],
+    "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity"],
+    "pipeline/shared": ["__init__", "accepted", "chance", "dask_training", "data_io", "encoding", "gate", "metrics",
+                        "model_checks", "model_store", "params", "partitions"],
+    "delivery": ["__init__", "promote", "ci_promote", "mr_note", "data_push", "figures", "predict", "report",
+                 "tracking"],
     "storage": ["__init__", "remote", "s3_local"],
     "bake": ["__init__", "project_setup", "sample_data"],
 }
 RENDERED_FILES = {
     ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", ".gitlab-ci.yml", ".gitlab/ci/train-runner.yml",
     "Makefile", "README.md", "sky/train-gpu.yaml",
+    *(f"docs/{page}.md" for page in ("pipeline", "storage", "ci", "tracking", "scaling", "design")),
     "baseline.txt", "docs/sample-report.png", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.txt",
     "requirements-dev.txt",
     *(f"src/{PACKAGE}/{folder + '/' if folder else ''}{module}.py" for folder, names in MODULES.items()
       for module in names),
     *(f"tests/{module}.py" for module in (
-        "conftest", "test_bake_setup", "test_ci_promote", "test_ci_report", "test_cli", "test_data_push",
+        "conftest", "test_bake_setup", "test_ci_promote", "test_cli", "test_data_push",
         "test_engines", "test_evaluate", "test_gate", "test_model_checks", "test_model_store", "test_params",
-        "test_predict", "test_preprocess", "test_promote", "test_report", "test_sanity", "test_storage",
-        "test_tracking", "test_train", "test_validate")),
+        "test_predict", "test_mr_note", "test_preprocess", "test_promote", "test_report", "test_report_sections",
+        "test_sanity", "test_storage", "test_tracking", "test_train", "test_validate")),
 }
 SAMPLE_FILES = {"data/raw/batch_001.csv", "data/holdout/holdout.csv"}
 DVC_TRACKING_FILES = {"data/raw.dvc", "data/holdout.dvc", "data/.gitignore"}
@@ -121,7 +125,7 @@ def test_git_dvc_and_sample_data_combinations(cookies, sample_data, init_git):
 
 
 def test_the_generated_code_knows_the_same_choices_as_the_prompts(cookies):
-    package = bake(cookies, init_git="no", sample_data="no").project_path / "src" / PACKAGE / "pipeline"
+    package = bake(cookies, init_git="no", sample_data="no").project_path / "src" / PACKAGE / "pipeline" / "shared"
 
     def constant(module, name):
         tree = ast.parse((package / module).read_text())
@@ -181,7 +185,9 @@ def local_imports(module_path, package_dir):
     return {p for p in found if p.name != "__init__.py"}
 
 
-def test_each_stage_depends_on_exactly_the_source_files_it_imports(cookies):
+def test_each_stage_declares_deps_covering_every_source_file_it_imports(cookies):
+    """A stage's source deps are its own module, the shared package, config and cli: together
+    they cover everything it imports, so an edit to any of it makes DVC re-run the stage."""
     project = bake(cookies, init_git="no", sample_data="no").project_path
     package = project / "src" / PACKAGE
     stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
@@ -192,11 +198,18 @@ def test_each_stage_depends_on_exactly_the_source_files_it_imports(cookies):
             if module not in needed:
                 needed.add(module)
                 todo.extend(local_imports(module, package))
-        declared = {dep for dep in stage["deps"] if dep.startswith("src/")}
-        assert declared == {str(p.relative_to(project)) for p in needed}, name
+        declared = [project / dep for dep in stage["deps"] if dep.startswith("src/")]
+        assert declared == [package / "pipeline" / f"{name}.py", package / "pipeline" / "shared",
+                            package / "config.py", package / "cli.py"], name
+        uncovered = {p for p in needed if not any(p == dep or dep in p.parents for dep in declared)}
+        assert not uncovered, (name, uncovered)
+        # A stage never imports another stage: what two stages share lives in pipeline/shared.
+        assert [p for p in needed if p.parent == package / "pipeline"] == [package / "pipeline" / f"{name}.py"], name
     # __init__ files are imported by every stage but are left out of the deps: they hold no code.
     for init in package.rglob("__init__.py"):
         assert [type(node) for node in ast.parse(init.read_text()).body] == [ast.Expr], init
+    # Bytecode caches inside the shared folder must not change its hash.
+    assert "__pycache__/" in (project / ".dvcignore").read_text().split()
 
 
 # Which parts of the package each part may import: imports point inward, towards the pipeline
@@ -269,3 +282,31 @@ def test_jinja_braces_typed_at_the_prompt_bake_as_text(tmp_path):
     assert result.returncode == 0, result.stderr
     meta = tomllib.loads((tmp_path / "braces" / "pyproject.toml").read_text())["project"]
     assert meta["description"] == "Uses {{ braces }} and {% tags %}"
+
+
+def heading_anchors(markdown):
+    """The anchors GitLab and GitHub give a page's headings, and its explicit <a id="...">."""
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', markdown))
+    for heading in re.findall(r"^#+ (.+)$", markdown, re.M):
+        anchors.add(re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-"))
+    return anchors
+
+
+def test_the_readme_is_short_and_every_link_in_it_and_the_docs_resolves(cookies):
+    project = bake(cookies, init_git="no").project_path
+    readme = project / "README.md"
+    assert len(readme.read_text().splitlines()) <= 150
+    pages = [readme, *sorted((project / "docs").glob("*.md"))]
+    linked = set()
+    for page in pages:
+        text = page.read_text()
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if target.startswith(("http://", "https://")):
+                continue
+            path, _, anchor = target.partition("#")
+            resolved = (page.parent / path).resolve() if path else page
+            assert resolved.exists(), (page.name, target)
+            linked.add(resolved)
+            if anchor:
+                assert anchor in heading_anchors(resolved.read_text()), (page.name, target)
+    assert set(pages[1:]) <= linked  # every docs page is reachable

@@ -19,7 +19,7 @@ import synthetic  # noqa: E402 - the benchmarks' synthetic data: 30 columns, gap
 
 STAGES = ("preprocess", "train", "evaluate")
 LIMIT_MIB = 550
-# Settings the README recommends for a cluster's workers (the engine's own local cluster uses them).
+# Settings docs/scaling.md recommends for a cluster's workers (the engine's own local cluster uses them).
 WORKER_ENVIRONMENT = {"MALLOC_TRIM_THRESHOLD_": "0", "ARROW_DEFAULT_MEMORY_POOL": "system"}
 PEAK_LAUNCHER = ("import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:]); status, usage = os.wait4(p.pid, 0)"
                  "[1:]; print('peak', usage.ru_maxrss); sys.exit(os.waitstatus_to_exitcode(status))")

@@ -6,7 +6,7 @@ runs each job in its own copy of that clone, passing only artifacts between jobs
 environment's virtualenv stands in for the runner's cached one (VENV); each job still runs the
 project's `make install`.
 
-S3 is moto in server mode with IAM enforcement and two users holding exactly the README's
+S3 is moto in server mode with IAM enforcement and two users holding exactly docs/storage.md's
 read-write and read-only policies. Protected variables (the write keys) reach only pipelines of
 the protected `main`; the read-only keys reach every pipeline. moto evaluates the policies'
 actions and resources (a read-only user cannot write; nobody can read outside the prefix;
@@ -33,8 +33,8 @@ PREFIX = "team-model"
 
 
 def readme_policies(project):
-    """The README's IAM policies: {"Read-write": ..., "Read-only": ...}."""
-    text = (project / "README.md").read_text()
+    """The IAM policies of docs/storage.md: {"Read-write": ..., "Read-only": ...}."""
+    text = (project / "docs" / "storage.md").read_text()
     found = re.findall(r"^(Read-write|Read-only) policy.*?```json\n(.*?)```", text, re.S | re.M)
     return {name: json.loads(body) for name, body in found}
 
@@ -111,7 +111,7 @@ def team(cookies_session, s3, mlflow_server, tmp_path_factory):
     reader = iam_user(s3, "pipeline-reader", policies["Read-only"])
     origin = tmp_path / "origin.git"
     run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
-    # The README's order: the data goes to S3 before the first `git push`.
+    # docs/ci.md's order: the data goes to S3 before the first `git push`.
     run("make push", project, env=writer)
     run(f"git remote add origin {origin} && git push -q origin main", project)
     (tmp_path / "runs").mkdir()

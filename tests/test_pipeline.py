@@ -245,7 +245,7 @@ def test_a_changed_holdout_re_scores_the_accepted_model_and_the_verdict_says_so(
     assert gate["against"] == about and gate["verdict"].endswith(f"[baseline: {about}]")
     assert gate["baseline"] != accepted and f"evaluate: baseline: {about}: {gate['baseline']:.4f}" in out
 
-    # The report's curves overlay the accepted model (the champion) on the same holdout.
+    # The report's curves overlay the accepted model on the same holdout.
     run("make report", project)
     assert f"The curves show this model and the accepted model ({commit}) on the current holdout" in (
         project / "reports/report.md").read_text()

@@ -106,8 +106,8 @@ def test_an_unreachable_server_or_no_token_is_one_line_and_the_model_is_still_pr
     gone = {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{free_port()}", "MLFLOW_TRACKING_TOKEN": "test-token"}
 
     out = run("make track", project, env={"MLFLOW_TRACKING_URI": gone["MLFLOW_TRACKING_URI"]})[1]
-    assert tracking_lines(out) == ["tracking: MLFLOW_TRACKING_TOKEN not set, so nothing is tracked (see the "
-                                   "README's 'Experiment tracking and model registry')"]
+    assert tracking_lines(out) == ["tracking: MLFLOW_TRACKING_TOKEN not set, so nothing is tracked "
+                                   "(see docs/tracking.md)"]
     [line] = tracking_lines(run("make track", project, env=gone)[1])
     assert line.startswith("tracking: WARNING: logging the run failed, the pipeline goes on without it")
 

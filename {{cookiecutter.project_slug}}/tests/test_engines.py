@@ -13,10 +13,10 @@ import pytest
 import xgboost
 
 from {{ cookiecutter.package_name }}.cli import UserError
-from {{ cookiecutter.package_name }}.pipeline import dask_training, model_store, partitions
-from {{ cookiecutter.package_name }}.pipeline import params as params_module
-from {{ cookiecutter.package_name }}.pipeline.data_io import read_data_dir
-from {{ cookiecutter.package_name }}.pipeline.metrics import score_all
+from {{ cookiecutter.package_name }}.pipeline.shared import dask_training, model_store, partitions
+from {{ cookiecutter.package_name }}.pipeline.shared import params as params_module
+from {{ cookiecutter.package_name }}.pipeline.shared.data_io import read_data_dir
+from {{ cookiecutter.package_name }}.pipeline.shared.metrics import score_all
 
 from conftest import run_preprocess, run_train
 
@@ -122,7 +122,7 @@ def test_the_dask_engine_trains_the_same_kind_of_model_as_well(params, workspace
         models = workspace["models"].with_name(f"models-{engine}")
         run_train(with_engine(params, engine), {**workspace, "models": models})
         assert json.loads((models / "model.json").read_text()) == {"model": "xgboost", "file": "model.ubj"}
-        y, proba, _ = model_store.holdout_probabilities(models, workspace["processed"])
+        y, proba, _, _ = model_store.score_holdout(models, workspace["processed"] / "holdout.parquet")
         scores[engine] = score_all(y, proba)["roc_auc"]
         # Loaded as every stage and make predict load it: a plain XGBClassifier.
         model, _ = model_store.load(models)

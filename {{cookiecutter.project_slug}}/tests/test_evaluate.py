@@ -4,7 +4,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.pipeline import evaluate
-from {{ cookiecutter.package_name }}.pipeline.metrics import METRICS
+from {{ cookiecutter.package_name }}.pipeline.shared.metrics import METRICS
 
 
 def run_evaluate(params, ws):

@@ -3,7 +3,7 @@
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
-from {{ cookiecutter.package_name }}.pipeline import gate
+from {{ cookiecutter.package_name }}.pipeline.shared import gate
 
 
 @pytest.mark.parametrize(

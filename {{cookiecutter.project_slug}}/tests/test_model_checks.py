@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from {{ cookiecutter.package_name }}.pipeline import model_checks, sanity
+from {{ cookiecutter.package_name }}.pipeline import sanity
+from {{ cookiecutter.package_name }}.pipeline.shared import model_checks
 
 
 def test_a_calibrated_model_has_a_small_error_and_an_overconfident_one_a_large_one():

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from {{ cookiecutter.package_name }}.pipeline import model_store
-from {{ cookiecutter.package_name }}.pipeline.data_io import load_xy
+from {{ cookiecutter.package_name }}.pipeline.shared import model_store
+from {{ cookiecutter.package_name }}.pipeline.shared.data_io import load_xy
 
 from conftest import run_preprocess, run_train
 

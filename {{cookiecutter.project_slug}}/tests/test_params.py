@@ -3,7 +3,7 @@
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
-from {{ cookiecutter.package_name }}.pipeline import params as schema
+from {{ cookiecutter.package_name }}.pipeline.shared import params as schema
 
 
 def test_the_projects_own_params_pass(project_params):

@@ -6,8 +6,8 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.delivery import predict
-from {{ cookiecutter.package_name }}.pipeline import model_store
-from {{ cookiecutter.package_name }}.pipeline.data_io import read_data_file
+from {{ cookiecutter.package_name }}.pipeline.shared import model_store
+from {{ cookiecutter.package_name }}.pipeline.shared.data_io import read_data_file
 
 from conftest import run_preprocess, run_train, sample_frame
 

@@ -5,7 +5,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.config import TARGET_COLUMN
-from {{ cookiecutter.package_name }}.pipeline.data_io import load_xy, read_csv
+from {{ cookiecutter.package_name }}.pipeline.shared.data_io import load_xy, read_csv
 
 from conftest import run_preprocess, sample_frame
 

@@ -7,7 +7,7 @@ import matplotlib.image
 import pytest
 
 from {{ cookiecutter.package_name }} import config
-from {{ cookiecutter.package_name }}.delivery import report
+from {{ cookiecutter.package_name }}.delivery import figures, report
 from {{ cookiecutter.package_name }}.pipeline import evaluate, sanity, validate
 
 from conftest import run_preprocess, run_train
@@ -31,7 +31,7 @@ def test_every_figure_is_a_real_png_and_the_html_inlines_them_all(project):
     figures = report.run()
     names = sorted(path.name for path in figures)
     assert {"roc.png", "precision_recall.png", "calibration.png", "confusion_matrix.png"} <= set(names)
-    assert len([n for n in names if n.startswith("drift_")]) == report.DRIFT_FIGURES
+    assert len([n for n in names if n.startswith("drift_")]) == figures.DRIFT_FIGURES
     for path in figures:
         assert path.read_bytes().startswith(PNG_MAGIC)
         image = matplotlib.image.imread(path)
@@ -47,7 +47,7 @@ def test_every_figure_is_a_real_png_and_the_html_inlines_them_all(project):
 
 def test_a_text_feature_drift_figure_compares_category_shares(project):
     encoding = json.loads((project["processed"] / "encoding.json").read_text())
-    [path] = report.drift_figures([{"feature": "region", "score": 0.3}], encoding)
+    [path] = figures.drift_figures([{"feature": "region", "score": 0.3}], encoding)
     assert path.name == "drift_region.png" and path.read_bytes().startswith(PNG_MAGIC)
 
 
@@ -62,17 +62,17 @@ def test_a_report_after_a_failed_validation_still_shows_the_data_checks(params, 
 
 
 def test_the_accepted_model_is_drawn_over_this_one_in_the_curves_only(project):
-    from {{ cookiecutter.package_name }}.pipeline import model_store
+    from {{ cookiecutter.package_name }}.pipeline.shared import model_store
 
-    _, y, proba, encoding = model_store.holdout_predictions(config.MODEL_DIR, config.PROCESSED_DIR)
-    alone = [path.read_bytes() for path in report.model_figures(y, proba, encoding["classes"])]
-    champion = ("accepted model (1a2b3c4d)", y, proba[:, ::-1])  # a champion that ranks the other way round
-    overlaid = [path.read_bytes() for path in report.model_figures(y, proba, encoding["classes"], champion)]
+    y, proba, encoding, _ = model_store.score_holdout(config.MODEL_DIR, config.PROCESSED_DIR / "holdout.parquet")
+    alone = [path.read_bytes() for path in figures.model_figures(y, proba, encoding["classes"])]
+    accepted = ("accepted model (1a2b3c4d)", y, proba[:, ::-1])  # an accepted model that ranks the other way round
+    overlaid = [path.read_bytes() for path in figures.model_figures(y, proba, encoding["classes"], accepted)]
     # Drawn over ROC, precision-recall and calibration; the confusion matrix is this model's alone.
     assert [a != b for a, b in zip(alone, overlaid, strict=True)] == [True, True, True, False]
 
 
 def test_without_git_there_is_no_accepted_model_to_overlay(project):
-    assert report.champion_predictions() is None
+    assert figures.accepted_predictions() is None
     report.run()
     assert "The curves show this model only" in config.REPORT_FILE.read_text()

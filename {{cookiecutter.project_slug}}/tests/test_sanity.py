@@ -4,7 +4,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from {{ cookiecutter.package_name }}.pipeline import model_checks, model_store, sanity
+from {{ cookiecutter.package_name }}.pipeline import sanity
+from {{ cookiecutter.package_name }}.pipeline.shared import model_checks, model_store
 
 
 def run_sanity(params, ws):
@@ -25,13 +26,13 @@ def squashed(proba, keep=0.2):
 
 
 def test_failed_checks_are_named_in_the_junit_report(params, trained, monkeypatch):
-    real = model_store.holdout_predictions
+    real = model_store.score_holdout
 
-    def always_positive(*args):
-        X, y, proba, encoding = real(*args)
-        return X, y, np.tile([0.02, 0.98], (len(y), 1)), encoding
+    def always_positive(*args, **kwargs):
+        scored = real(*args, **kwargs)
+        return scored._replace(proba=np.tile([0.02, 0.98], (len(scored.y), 1)))
 
-    monkeypatch.setattr(model_store, "holdout_predictions", always_positive)
+    monkeypatch.setattr(model_store, "score_holdout", always_positive)
     cv = json.loads(trained["cv"].read_text())
     cv["folds"][0] = {name: value / 2 for name, value in cv["folds"][0].items()}  # one fold far off
     trained["cv"].write_text(json.dumps(cv))

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
-from {{ cookiecutter.package_name }}.pipeline import model_store, train
-from {{ cookiecutter.package_name }}.pipeline.data_io import load_xy
+from {{ cookiecutter.package_name }}.pipeline import train
+from {{ cookiecutter.package_name }}.pipeline.shared import model_store
+from {{ cookiecutter.package_name }}.pipeline.shared.data_io import load_xy
 
 from conftest import run_preprocess, run_train
 
@@ -31,7 +32,7 @@ def test_every_model_trains_and_reloads_from_a_safe_format(params, workspace, ki
 
 def test_training_is_deterministic(params, trained):
     def outcome():
-        proba = model_store.holdout_probabilities(trained["models"], trained["processed"])[1]
+        proba = model_store.score_holdout(trained["models"], trained["processed"] / "holdout.parquet").proba
         return trained["cv"].read_bytes(), proba, {p.name: p.read_bytes() for p in trained["models"].iterdir()}
 
     first_cv, first_proba, first_files = outcome()

@@ -136,7 +136,7 @@ def test_an_honest_strong_feature_of_a_small_table_is_no_leak():
     """Iris: petal length alone separates the species with a ROC AUC near 0.99 on 150 rows."""
     from sklearn.datasets import load_iris
 
-    from {{ cookiecutter.package_name }}.pipeline.preprocess import fit_encoding
+    from {{ cookiecutter.package_name }}.pipeline.shared.encoding import fit_encoding
 
     iris = load_iris(as_frame=True).frame
     scores, rows = validate.single_feature_scores(iris, fit_encoding(iris, "target"), seed=42)
@@ -154,7 +154,7 @@ def test_a_copied_target_of_ten_classes_is_caught():
     """A shallow tree over ten classes' shares cannot isolate every class; the shares themselves can."""
     from sklearn.datasets import load_digits
 
-    from {{ cookiecutter.package_name }}.pipeline.preprocess import fit_encoding
+    from {{ cookiecutter.package_name }}.pipeline.shared.encoding import fit_encoding
 
     digits = load_digits(as_frame=True).frame
     digits = digits.assign(copy=digits["target"].map(lambda label: f"class {label}"))

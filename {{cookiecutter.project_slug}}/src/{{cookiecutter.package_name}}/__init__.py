@@ -1,1 +1,1 @@
-"""The project's package: the pipeline stages and the tools around them (see README.md, "Layout")."""
+"""The project's package: the pipeline stages and the tools around them (see docs/design.md, "Layout")."""

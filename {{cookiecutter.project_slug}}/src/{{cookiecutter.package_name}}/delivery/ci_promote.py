@@ -13,8 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .. import config
 from ..cli import UserError, command, dvc, git, parser
-from ..pipeline import gate
-from ..pipeline.data_io import read_json
+from ..pipeline.shared import gate
+from ..pipeline.shared.data_io import read_json
 from ..storage import remote
 from . import tracking
 from .promote import accept

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..bake import sample_data
 from ..cli import UserError, command, dvc, git, parser
 from ..config import RAW_DIR
-from ..pipeline.data_io import DATA_SUFFIXES
+from ..pipeline.shared.data_io import DATA_SUFFIXES
 from ..storage import remote
 
 BATCH_NAME = re.compile(r"^batch_(\d+)\.csv$")

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from .. import config
 from ..cli import UserError, command, dvc, parser
-from ..pipeline import model_store
-from ..pipeline.data_io import DATA_SUFFIXES, read_data_file, write_atomically
-from ..pipeline.params import check
-from ..pipeline.preprocess import encode_features
+from ..pipeline.shared import model_store
+from ..pipeline.shared.data_io import DATA_SUFFIXES, read_data_file, write_atomically
+from ..pipeline.shared.encoding import encode_features
+from ..pipeline.shared.params import check
 
 
 def load_delivered_model():

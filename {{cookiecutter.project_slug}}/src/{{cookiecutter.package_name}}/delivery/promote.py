@@ -9,8 +9,8 @@ import sys
 
 from .. import config
 from ..cli import UserError, command, dvc, parser
-from ..pipeline import gate
-from ..pipeline.data_io import read_json
+from ..pipeline.shared import gate
+from ..pipeline.shared.data_io import read_json
 
 
 def accept(params):

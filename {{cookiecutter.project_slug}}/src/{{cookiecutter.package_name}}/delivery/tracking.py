@@ -31,8 +31,8 @@ import yaml
 
 from .. import config
 from ..cli import command, git, parser
-from ..pipeline import gate
-from ..pipeline.data_io import read_json, write_json
+from ..pipeline.shared import gate
+from ..pipeline.shared.data_io import read_json, write_json
 
 EXPERIMENT = "{{ cookiecutter.project_slug }}-runs"
 # GitLab: a model's name may not be an experiment's name.
@@ -51,8 +51,8 @@ def client():
     """An MlflowClient for the configured server, or None (with the line saying why)."""
     missing = [name for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN") if not os.environ.get(name)]
     if missing:
-        print(f"tracking: {' and '.join(missing)} not set, so nothing is tracked (see the README's "
-              "'Experiment tracking and model registry')")
+        print(f"tracking: {' and '.join(missing)} not set, so nothing is tracked "
+              "(see docs/tracking.md)")
         return None
     for name, value in CLIENT_DEFAULTS.items():
         os.environ.setdefault(name, value)

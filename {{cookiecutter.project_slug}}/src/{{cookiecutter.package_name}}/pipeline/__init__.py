@@ -1,1 +1,2 @@
-"""The DVC pipeline: one module per stage (preprocess, train, evaluate, sanity) and the ML code they share."""
+"""The DVC pipeline: one module per stage (validate, preprocess, train, evaluate, sanity), and
+``shared``, the ML code they share."""

@@ -9,17 +9,16 @@ metrics are written, so a failed gate still leaves numbers to report.
 
 
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from .. import config
 from ..cli import command, parser
-from . import gate, model_store
-from .accepted import accepted_commit, changed_since, fetched
-from .data_io import read_data_dir
-from .metrics import score_all
-from .params import check
-from .preprocess import encode_features
+from .shared import gate, model_store
+from .shared.accepted import accepted_commit, changed_since, fetched
+from .shared.metrics import score_all
+from .shared.params import check
 
 
 def log_plots(live, y, proba, classes):
@@ -35,17 +34,7 @@ def log_plots(live, y, proba, classes):
     live.log_sklearn_plot("confusion_matrix", names[y], names[proba.argmax(axis=1)], name="confusion_matrix.json")
 
 
-def raw_holdout_predictions(model_dir, holdout_dir):
-    """(y, probabilities) of the model saved in ``model_dir`` (the accepted one, fetched through
-    DVC) on the current raw holdout, encoded with that model's own saved encoding."""
-    model, encoding = model_store.load(model_dir)
-    holdout = read_data_dir(holdout_dir)
-    holdout = holdout[holdout[encoding["target"]].isin(encoding["classes"])]
-    y = holdout[encoding["target"]].map({label: i for i, label in enumerate(encoding["classes"])}).to_numpy()
-    return y.astype("int64"), np.asarray(model.predict_proba(encode_features(holdout, encoding)), dtype="float64")
-
-
-def rescored_champion(metric, holdout_dir):
+def rescored_accepted(metric, holdout_dir):
     """(score, description) of the accepted model on the current holdout, or (None, why not)
     when baseline.txt still compares like with like or the accepted model cannot be had."""
     commit = accepted_commit()
@@ -53,7 +42,7 @@ def rescored_champion(metric, holdout_dir):
         return None, "the holdout is the one baseline.txt was measured on"
     try:
         with fetched(commit, config.MODEL_DIR) as copy:
-            y, proba = raw_holdout_predictions(copy, holdout_dir)
+            y, proba, _, _ = model_store.score_holdout(copy, holdout_dir)
     except Exception as error:  # noqa: BLE001 - no accepted model (first commit, old format): baseline.txt
         return None, f"no accepted model to re-score at {commit[:8]} ({type(error).__name__})"
     return score_all(y, proba)[metric], f"the accepted model (commit {commit[:8]}) re-scored on the current holdout"
@@ -64,7 +53,7 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     settings = check(params)["evaluate"]
     metric, min_improvement = settings["metric"], float(settings["min_improvement"])
     baseline = gate.read_baseline(baseline_file)
-    y, proba, encoding = model_store.holdout_probabilities(model_dir, processed_dir)
+    y, proba, encoding, _ = model_store.score_holdout(model_dir, Path(processed_dir) / "holdout.parquet")
     classes = encoding["classes"]
     scores = score_all(y, proba)
 
@@ -75,11 +64,11 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         for name, value in scores.items():
             live.log_metric(name, value, plot=False)
         log_plots(live, y, proba, classes)
-    champion, about = rescored_champion(metric, holdout_dir)
-    print(f"evaluate: baseline: {about}" + (f": {champion:.4f} (baseline.txt: {baseline:.4f})" if champion is not None
+    accepted, about = rescored_accepted(metric, holdout_dir)
+    print(f"evaluate: baseline: {about}" + (f": {accepted:.4f} (baseline.txt: {baseline:.4f})" if accepted is not None
                                             else f"; baseline.txt: {baseline:.4f}"))
-    decision = gate.write_gate(metric, scores[metric], baseline if champion is None else champion, min_improvement,
-                               out_dir / "gate.json", against=None if champion is None else about)
+    decision = gate.write_gate(metric, scores[metric], baseline if accepted is None else accepted, min_improvement,
+                               out_dir / "gate.json", against=None if accepted is None else about)
     print("evaluate: " + ", ".join(f"{name} {value:.4f}" for name, value in scores.items()))
     print(decision["verdict"])
     return decision["passed"]

@@ -11,11 +11,11 @@ import numpy as np
 
 from .. import config
 from ..cli import command, parser
-from . import chance, model_checks, model_store
-from .data_io import read_json, write_atomically, write_json, write_junit
-from .gate import LOWER_IS_BETTER
-from .metrics import score_all
-from .params import check
+from .shared import chance, model_checks, model_store
+from .shared.data_io import read_json, write_atomically, write_json, write_junit
+from .shared.gate import LOWER_IS_BETTER
+from .shared.metrics import score_all
+from .shared.params import check
 
 
 def check_predictions(proba, n_rows):
@@ -82,7 +82,8 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         cv_file=config.CV_SCORES_FILE, out_dir=config.SANITY_DIR):
     """Run every check, write the reports, and return the names of the failed checks."""
     settings = check(params)["sanity"]
-    X, y, proba, encoding = model_store.holdout_predictions(model_dir, processed_dir)
+    y, proba, encoding, X = model_store.score_holdout(model_dir, Path(processed_dir) / "holdout.parquet",
+                                                      keep_features=True)
     classes = encoding["classes"]
     metric = params["evaluate"]["metric"]
     calibrated = model_checks.calibration(y, proba)

@@ -7,11 +7,11 @@ import numpy as np
 
 from .. import config
 from ..cli import UserError, command, parser
-from . import dask_training, model_store
-from .data_io import load_target, load_xy, read_json, write_json
-from .metrics import score_all
-from .params import check
-from .params import hyperparameters as chosen_hyperparameters
+from .shared import dask_training, model_store
+from .shared.data_io import load_target, load_xy, read_json, write_json
+from .shared.metrics import score_all
+from .shared.params import check
+from .shared.params import hyperparameters as chosen_hyperparameters
 
 
 def cv_sample(y, max_rows, seed):

@@ -19,11 +19,11 @@ import pandas as pd
 
 from .. import config
 from ..cli import command, parser
-from . import chance, partitions
-from .accepted import accepted_commit, changed_since, fetched, tracked_at
-from .data_io import read_data_dir, write_atomically, write_json, write_junit
-from .params import check
-from .preprocess import NUMERIC_SHARE, fit_encoding, is_numeric, validate_frames
+from .shared import chance, partitions
+from .shared.accepted import accepted_commit, changed_since, fetched, tracked_at
+from .shared.data_io import read_data_dir, write_atomically, write_json, write_junit
+from .shared.encoding import NUMERIC_SHARE, fit_encoding, is_numeric, validate_frames
+from .shared.params import check
 
 DRIFT_BINS = 10
 DRIFT_CATEGORIES = 20

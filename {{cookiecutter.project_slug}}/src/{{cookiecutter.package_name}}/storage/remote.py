@@ -86,7 +86,7 @@ def diagnose(name, settings):
         if code in ("403", "AccessDenied"):
             return (f"{where} accepted the credentials but denied listing {listed} for {label} ({code}): "
                     f"their IAM policy needs s3:ListBucket on arn:aws:s3:::{bucket} for the prefix "
-                    f"'{prefix}/*' (see the README's policies)")
+                    f"'{prefix}/*' (see the policies in docs/storage.md)")
         return f"{where} answered {code} for {label}: {error}"
     except BotoCoreError as error:
         return f"cannot use {label}: {error}"

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..cli import UserError
+from ...cli import UserError
 from .metrics import METRICS
 from .model_store import MODELS
 

@@ -13,9 +13,11 @@ over the training categories) in its own way:
 """
 
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from ..cli import UserError
-from .data_io import load_xy, model_input, read_json, write_json
+from ...cli import UserError
+from .data_io import read_data_dir, read_json, write_json
+from .encoding import decode, encode_features
 
 MODELS = ("xgboost", "random_forest", "logistic_regression")
 # Types skops does not trust by default but that our own scikit-learn pipelines contain; the files
@@ -114,32 +116,55 @@ def serial_prediction(model):
     return model
 
 
-def holdout_predictions(model_dir, processed_dir):
-    """What evaluate, sanity and the report score: the processed holdout's features and encoded
-    target, the saved model's class probabilities on it (float64), and the model's encoding."""
+class Scored(NamedTuple):
+    """A holdout scored by a model: the encoded target, the class probabilities (float64), the
+    model's encoding and, when asked for, the model's input (else None)."""
+
+    y: Any
+    proba: Any
+    encoding: dict
+    X: Any = None
+
+
+def score_holdout(model_dir, holdout, keep_features=False):
+    """Score a holdout with the model saved in ``model_dir``, through that model's own encoding.
+
+    ``holdout`` is the processed Parquet file (written with this model's encoding; read and
+    predicted a row group at a time, so a large holdout is never a whole frame in memory unless
+    ``keep_features``), or a raw holdout folder, encoded here: the accepted model's encoding may
+    differ from today's. Raw rows whose class the model never saw are left out.
+    """
     import numpy as np
+    import pandas as pd
 
     model, encoding = load(model_dir)
-    X, y = load_xy(Path(processed_dir) / "holdout.parquet", encoding)
-    return X, y, np.asarray(model.predict_proba(X), dtype="float64"), encoding
+    holdout = Path(holdout)
+    if holdout.suffix == ".parquet":
+        batches = processed_batches(holdout, encoding)
+    else:
+        frame = read_data_dir(holdout)
+        frame = frame[frame[encoding["target"]].isin(encoding["classes"])]
+        target = frame[encoding["target"]].map({label: i for i, label in enumerate(encoding["classes"])})
+        batches = [(encode_features(frame, encoding), target.to_numpy().astype("int64"))]
+    targets, probabilities, features = [np.empty(0, dtype="int64")], [np.empty((0, len(encoding["classes"])))], []
+    for X, y in batches:
+        targets.append(y)
+        probabilities.append(np.asarray(model.predict_proba(X), dtype="float64"))
+        if keep_features:
+            features.append(X)
+    X = (pd.concat(features, ignore_index=True) if len(features) > 1 else features[0]) if keep_features else None
+    return Scored(np.concatenate(targets), np.concatenate(probabilities), encoding, X)
 
 
-def holdout_probabilities(model_dir, processed_dir):
-    """The encoded target of the processed holdout and the saved model's class probabilities on it
-    (float64), read and predicted a row group at a time, so the holdout is never a whole frame in
-    memory (predictions do not depend on the grouping), and the model's encoding."""
-    import numpy as np
+def processed_batches(parquet_path, encoding):
+    """(model input, encoded target) of a processed Parquet file, a row group at a time."""
     import pyarrow.parquet as pq
 
-    from ..config import TARGET_COLUMN
+    from ...config import TARGET_COLUMN
 
-    model, encoding = load(model_dir)
-    parquet = pq.ParquetFile(Path(processed_dir) / "holdout.parquet")
+    parquet = pq.ParquetFile(parquet_path)
     names = [*encoding["features"], TARGET_COLUMN]
-    targets, probabilities = [np.empty(0, dtype="int32")], [np.empty((0, len(encoding["classes"])))]
     for group in range(parquet.num_row_groups):
         table = parquet.read_row_group(group, columns=names)
         columns = {name: table.column(name).to_numpy() for name in names}
-        targets.append(columns[TARGET_COLUMN])
-        probabilities.append(np.asarray(model.predict_proba(model_input(columns, encoding)), dtype="float64"))
-    return np.concatenate(targets), np.concatenate(probabilities), encoding
+        yield decode(columns, encoding), columns[TARGET_COLUMN]

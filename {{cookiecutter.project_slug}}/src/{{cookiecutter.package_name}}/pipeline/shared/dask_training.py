@@ -16,8 +16,10 @@ import os
 import sys
 from pathlib import Path
 
-from .. import config
-from ..cli import UserError
+from ... import config
+from ...cli import UserError
+from . import encoding as encoding_module
+from .encoding import decode
 
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 DATA_URL_VARIABLE = "DASK_DATA_URL"
@@ -47,7 +49,7 @@ def connected():
     logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
     # One single-threaded worker process per core (XGBoost runs one thread in each). Workers
     # return freed memory to the system at once (glibc's trim threshold, Arrow's system allocator):
-    # about 15 % lower peaks, as for any cluster (README).
+    # about 15 % lower peaks, as for any cluster (docs/scaling.md).
     environment = {**dask.config.get("distributed.nanny.pre-spawn-environ"), **WORKER_ENVIRONMENT}
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environment}), \
             LocalCluster(threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
@@ -102,17 +104,15 @@ def fit(train_file, encoding, hyperparameters, seed, device):
     target, categorical = config.TARGET_COLUMN, encoding["categorical"]
     names = [*encoding["features"], target]
 
-    # What data_io.model_input does, written out here: the scheduler and the workers unpickle this
-    # function, and as a nested function it travels by value, so a cluster needs the project's
-    # dependencies but not this package.
     def decoded(part):
-        import pandas as pd
-
-        columns = {name: pd.Categorical.from_codes(np.asarray(part[name]), categories=categorical[name])
-                   if name in categorical else np.asarray(part[name]) for name in names[:-1]}
-        return pd.DataFrame({**columns, target: np.asarray(part[target])}, copy=False)
+        columns = {name: np.asarray(part[name]) for name in names}
+        return decode(columns, encoding).assign(**{target: columns[target]})
 
     empty = {name: np.array([], dtype="int32" if name in categorical else "float32") for name in names}
+    # The scheduler and the workers unpickle ``decoded`` and what it calls: by value, so a cluster
+    # needs the project's dependencies but not this package.
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    cloudpickle.register_pickle_by_value(encoding_module)
     with connected() as client:
         # One partition per row group (preprocess writes them of at most 250,000 rows). Features and
         # target come out of the same partitions, so XGBoost finds them aligned.
@@ -123,8 +123,6 @@ def fit(train_file, encoding, hyperparameters, seed, device):
                                        random_state=seed)
         model.client = client
         model.fit(frame.drop(columns=[target]), frame[target])
-        # By value too, like ``decoded``: the workers need not have this package.
-        cloudpickle.register_pickle_by_value(sys.modules[__name__])
         peaks = client.run(peak_memory_mib)
         print(f"train: peak memory: this process {peak_memory_mib():.0f} MiB; each Dask worker: "
               + ", ".join(f"{mib:.0f} MiB" for mib in peaks.values()), flush=True)

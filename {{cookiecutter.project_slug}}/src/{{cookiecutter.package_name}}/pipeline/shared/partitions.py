@@ -9,7 +9,7 @@ whole-file reader does) and reading again. Parquet files are read by row groups 
 
 import re
 
-from ..cli import UserError
+from ...cli import UserError
 from .data_io import csv_convert_options, data_files
 
 # Rows of a partition: a small share of a worker's memory, yet enough that the per-partition

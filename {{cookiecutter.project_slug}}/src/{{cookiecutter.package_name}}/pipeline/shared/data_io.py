@@ -9,8 +9,8 @@ import json
 import os
 from pathlib import Path
 
-from .. import config
-from ..cli import UserError
+from ... import config
+from ...cli import UserError
 
 DATA_SUFFIXES = (".csv", ".parquet")
 
@@ -19,10 +19,10 @@ def data_files(directory):
     """The CSV and Parquet files of a data folder, sorted by name; at least one."""
     directory = Path(directory)
     if not directory.is_dir():
-        raise UserError(f"{directory} does not exist: put CSV or Parquet files there (see README)")
+        raise UserError(f"{directory} does not exist: put CSV or Parquet files there (see README.md)")
     files = sorted(p for p in directory.iterdir() if p.suffix.lower() in DATA_SUFFIXES)
     if not files:
-        raise UserError(f"no CSV or Parquet files in {directory}: put your data there (see README)")
+        raise UserError(f"no CSV or Parquet files in {directory}: put your data there (see README.md)")
     for path in files:
         if path.stat().st_size == 0:
             raise UserError(f"{path} is empty: remove it or fill it with data")
@@ -170,20 +170,6 @@ def write_parquet_parts(path, row_group_rows=250_000):
         tmp.unlink(missing_ok=True)
 
 
-def model_input(columns, encoding):
-    """The model's input (as ``preprocess.encode_features`` makes it) from processed columns
-    ({name: numpy array}): categoricals rebuilt from their codes over the training categories."""
-    import pandas as pd
-
-    features = {}
-    for name in encoding["features"]:
-        values = columns[name]
-        if name in encoding["categorical"]:
-            values = pd.Categorical.from_codes(values, categories=encoding["categorical"][name])
-        features[name] = values
-    return pd.DataFrame(features, copy=False)
-
-
 def load_target(parquet_path):
     """The encoded target of a processed Parquet file."""
     import pyarrow.parquet as pq
@@ -212,4 +198,6 @@ def load_xy(parquet_path, encoding, rows=None):
             start += size
         table = pa.concat_tables(parts)
         columns = {name: table.column(name).to_numpy() for name in names}
-    return model_input(columns, encoding), columns[config.TARGET_COLUMN]
+    from .encoding import decode
+
+    return decode(columns, encoding), columns[config.TARGET_COLUMN]

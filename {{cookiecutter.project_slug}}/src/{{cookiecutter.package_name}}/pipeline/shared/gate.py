@@ -8,8 +8,8 @@ wrote it, so that reports quote it instead of deriving it again).
 import math
 from pathlib import Path
 
-from .. import config
-from ..cli import UserError
+from ... import config
+from ...cli import UserError
 from .data_io import read_json, write_atomically, write_json
 
 LOWER_IS_BETTER = frozenset({"log_loss"})

@@ -6,8 +6,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .. import config
-from ..cli import git
+from ... import config
+from ...cli import git
 
 
 def accepted_commit():

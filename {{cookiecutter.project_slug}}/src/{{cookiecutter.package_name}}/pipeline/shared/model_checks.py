@@ -5,7 +5,7 @@ bins of the predicted probability of the positive class (binary) or of the predi
 (multiclass, "top-label"); per bin the mean prediction is set against the observed rate. The
 expected calibration error (ECE) is the row-weighted mean gap.
 
-Weakest segments: the metric on each category of each text feature and on each quintile of each
+Weakest segments: the metric on each category of each categorical feature and on each quintile of each
 numeric one, the worst first, with their row counts, so a model that is good on average but fails
 one region, plan or age band shows it.
 
