@@ -28,21 +28,21 @@ def project(params, workspace, monkeypatch):
 
 
 def test_every_figure_is_a_real_png_and_the_html_inlines_them_all(project):
-    figures = report.run()
-    names = sorted(path.name for path in figures)
+    written = report.run()
+    names = sorted(path.name for path in written)
     assert {"roc.png", "precision_recall.png", "calibration.png", "confusion_matrix.png"} <= set(names)
     assert len([n for n in names if n.startswith("drift_")]) == figures.DRIFT_FIGURES
-    for path in figures:
+    for path in written:
         assert path.read_bytes().startswith(PNG_MAGIC)
         image = matplotlib.image.imread(path)
         assert image.shape[0] > 200 and image.shape[1] > 200
         assert image[..., :3].std() > 0.05  # not a blank canvas
     page = report.HTML_FILE.read_text()
-    assert page.count("data:image/png;base64,") == len(figures)
+    assert page.count("data:image/png;base64,") == len(written)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing fetched from the network
     assert "<table>" in page and "Gate: passed" in page
     markdown = config.REPORT_FILE.read_text()
-    assert all(f"(figures/{path.name})" in markdown for path in figures)
+    assert all(f"(figures/{path.name})" in markdown for path in written)
 
 
 def test_a_text_feature_drift_figure_compares_category_shares(project):
