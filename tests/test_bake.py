@@ -310,3 +310,15 @@ def test_the_readme_is_short_and_every_link_in_it_and_the_docs_resolves(cookies)
             if anchor:
                 assert anchor in heading_anchors(resolved.read_text()), (page.name, target)
     assert set(pages[1:]) <= linked  # every docs page is reachable
+
+
+def test_make_help_lists_every_target_once_in_its_section(cookies):
+    project = bake(cookies, init_git="no", sample_data="no").project_path
+    out = run("make help", project)[1]
+    sections = re.findall(r"^(\S.*)$", out, re.M)
+    assert sections == ["The daily loop", "Data and storage", "CI: called by the pipeline's jobs (they work from a "
+                        "laptop too)", "Development"]
+    listed = re.findall(r"^  (\S+)", out, re.M)
+    phony = (project / "Makefile").read_text().split(".PHONY:")[1].split("\n\n")[0].replace("\\\n", " ").split()
+    assert sorted(listed) == sorted(phony)
+    assert out.index("  repro ") < out.index("  push ") < out.index("  ci-promote ") < out.index("  test ")
