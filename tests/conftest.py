@@ -69,19 +69,26 @@ def set_params(project, update):
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def run(command, cwd, check=True, env=None):
-    """Run a shell command; return (exit code, stdout and stderr together)."""
+def attempt(command, cwd, env=None):
+    """Run a shell command that may fail; return (exit code, stdout and stderr together)."""
     process = subprocess.run(
         command, cwd=cwd, shell=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {})},
     )
-    if check and process.returncode != 0:
-        raise AssertionError(f"`{command}` exited {process.returncode}:\n{process.stdout}")
     return process.returncode, process.stdout
 
 
+def run(command, cwd, env=None):
+    """Run a shell command that must succeed; return its stdout and stderr together, or fail the
+    test with the command, its exit code and its output."""
+    code, out = attempt(command, cwd, env)
+    if code != 0:
+        raise AssertionError(f"`{command}` exited {code}:\n{out}")
+    return out
+
+
 def commit_count(project):
-    code, out = run("git rev-list --count HEAD", project, check=False)
+    code, out = attempt("git rev-list --count HEAD", project)
     return int(out) if code == 0 else 0
 
 

@@ -118,9 +118,9 @@ def test_git_dvc_and_sample_data_combinations(cookies, sample_data, init_git):
     assert (project / ".git").is_dir() is (init_git == "yes")
     assert commit_count(project) == (1 if init_git == "yes" else 0)
     if init_git == "yes":
-        code, status = run("git status --porcelain", project)
+        status = run("git status --porcelain", project)
         assert status == ""  # everything committed, data only through DVC
-        tracked = run("git ls-files", project)[1].split()
+        tracked = run("git ls-files", project).split()
         assert not any(name.endswith((".csv", ".parquet")) for name in tracked)
 
 
@@ -158,7 +158,7 @@ def test_remote_storage_from_the_prompts(cookies):
     remote = remote_section(result.project_path)
     assert dict(remote) == {"url": "s3://team-bucket/models/churn", "region": "eu-west-3",
                             "endpointurl": "http://127.0.0.1:9000"}
-    code, out = run("dvc remote list", result.project_path)
+    out = run("dvc remote list", result.project_path)
     assert out.split() == ["storage", "s3://team-bucket/models/churn", "(default)"]
 
 
@@ -268,7 +268,7 @@ def test_free_text_answers_bake_install_and_run(cookies):
                                "print(m.metadata('churn-model')['Summary'])"],
         cwd=project, capture_output=True, text=True, check=True)
     assert installed.stdout.strip() == FREE_TEXT["description"]
-    code, out = run("make repro", project)
+    out = run("make repro", project)
     assert "beat baseline 0.5000" in out
 
 
@@ -314,7 +314,7 @@ def test_the_readme_is_short_and_every_link_in_it_and_the_docs_resolves(cookies)
 
 def test_make_help_lists_every_target_once_in_its_section(cookies):
     project = bake(cookies, init_git="no", sample_data="no").project_path
-    out = run("make help", project)[1]
+    out = run("make help", project)
     sections = re.findall(r"^(\S.*)$", out, re.M)
     assert sections == ["The daily loop", "Data and storage", "CI: called by the pipeline's jobs (they work from a "
                         "laptop too)", "Development"]

@@ -25,7 +25,7 @@ def test_every_baked_variant_passes_the_gitlab_ci_schema(cookies):
             text = (project / ".gitlab-ci.yml").read_text()
             if text not in seen:
                 seen[text] = run("check-jsonschema --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci "
-                                 ".gitlab-ci.yml", project)[1]
+                                 ".gitlab-ci.yml", project)
     assert all("ok -- validation done" in out for out in seen.values())
 
 
@@ -34,7 +34,7 @@ def repro_job(project, *variables):
     import yaml
 
     options = " ".join(f"--variable {variable}" for variable in variables)
-    output = run(f"gitlab-ci-local --preview {options}", project)[1]
+    output = run(f"gitlab-ci-local --preview {options}", project)
     return yaml.safe_load(output[output.index("\n---\n"):])["repro"]  # after its own log lines
 
 
@@ -44,7 +44,7 @@ def test_one_variable_sends_the_training_job_to_a_tagged_runner_with_cuda_xgboos
     run("git init -q --bare ../origin.git && git remote add origin ../origin.git && git push -q origin main "
         "&& git remote set-head origin main", project)
     assert "ok -- validation done" in run("check-jsonschema --builtin-schema vendor.gitlab-ci --data-transform "
-                                          "gitlab-ci .gitlab/ci/train-runner.yml", project)[1]
+                                          "gitlab-ci .gitlab/ci/train-runner.yml", project)
     plain = repro_job(project)
     assert "tags" not in plain and "XGBOOST_CUDA" not in plain.get("variables", {})
     tagged = repro_job(project, "TRAIN_RUNNER_TAG=gpu")
@@ -52,10 +52,10 @@ def test_one_variable_sends_the_training_job_to_a_tagged_runner_with_cuda_xgboos
     assert tagged["variables"]["XGBOOST_CUDA"] == "yes"
     assert tagged["script"] == plain["script"]
     # make install then swaps the CPU-only XGBoost for the CUDA build of the same version.
-    dry_run = run("make -n install XGBOOST_CUDA=yes VENV=.venv", project)[1]
+    dry_run = run("make -n install XGBOOST_CUDA=yes VENV=.venv", project)
     assert "install-gpu" in dry_run
     pinned = re.search(r"^xgboost-cpu==([\d.]+)", (project / "requirements.txt").read_text(), re.M).group(1)
-    assert f'pip install --quiet "xgboost=={pinned}"' in run("make -n install-gpu", project)[1]
+    assert f'pip install --quiet "xgboost=={pinned}"' in run("make -n install-gpu", project)
 
 
 class FakeGitLab(BaseHTTPRequestHandler):
@@ -114,11 +114,11 @@ def test_the_report_is_one_merge_request_note_with_uploaded_figures_updated_on_r
     env = {"CI_SERVER_URL": f"http://127.0.0.1:{server.server_port}", "CI_PROJECT_ID": "1",
            "CI_MERGE_REQUEST_IID": "7", "GITLAB_REPORT_TOKEN": "test-token"}
     try:
-        out = run("make ci-post-report", project, env=env)[1]
+        out = run("make ci-post-report", project, env=env)
         assert "posted note 1" in out and f"uploaded {len(figures)} figures" in out
         (project / "reports/report.md").write_text(
             (project / "reports/report.md").read_text().replace("## Model report", "## Model report, second run"))
-        assert "updated note 1" in run("make ci-post-report", project, env=env)[1]
+        assert "updated note 1" in run("make ci-post-report", project, env=env)
     finally:
         server.shutdown()
     [note] = FakeGitLab.notes
@@ -134,11 +134,11 @@ def test_promotion_steps_aside_when_the_branch_moved_meanwhile(cookies, tmp_path
     origin = tmp_path / "origin.git"
     run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
     run(f"git remote add origin {origin} && git push -q origin main && make repro", project)
-    pipeline_commit = run("git rev-parse HEAD", project)[1].strip()
+    pipeline_commit = run("git rev-parse HEAD", project).strip()
     # Someone else lands a commit on main while this pipeline runs.
     run(f"git clone -q {origin} other && cd other && echo more >> README.md && git commit -qam 'Meanwhile' "
         "&& git push -q origin main", tmp_path)
-    code, out = run("make ci-promote", project, env={"CI_COMMIT_SHA": pipeline_commit, "CI_DEFAULT_BRANCH": "main"})
+    out = run("make ci-promote", project, env={"CI_COMMIT_SHA": pipeline_commit, "CI_DEFAULT_BRANCH": "main"})
     assert "moved on" in out and "not promoting" in out
-    assert run(f"git --git-dir {origin} log --format=%s -1 main", project)[1].strip() == "Meanwhile"
-    assert run(f"git --git-dir {origin} show main:baseline.txt", project)[1].strip() == "0.5"
+    assert run(f"git --git-dir {origin} log --format=%s -1 main", project).strip() == "Meanwhile"
+    assert run(f"git --git-dir {origin} show main:baseline.txt", project).strip() == "0.5"

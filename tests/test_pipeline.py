@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import baked_project, run, set_params
+from conftest import attempt, baked_project, run, set_params
 
 pytestmark = pytest.mark.slow
 GATE_FAILURE = re.compile(r"^(\w+) (\d\.\d{4}) did not beat baseline (\d\.\d{4}) by (\d\.\d{4})$", re.M)
 
 
 def metrics_show(project):
-    shown = json.loads(run("dvc metrics show --json", project)[1])
+    shown = json.loads(run("dvc metrics show --json", project))
     return shown[""]["data"]["reports/evaluate/metrics.json"]["data"]
 
 
@@ -45,7 +45,7 @@ def test_a_project_baked_off_the_default_path_passes_its_own_checks_job_and_pipe
     assert package != "churn_model" and (project / "src" / package / "pipeline" / "train.py").is_file()
     checks_job = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["checks"]["script"]
     assert "make lint test" in checks_job  # what this test runs is what the CI job runs
-    code, out = run("make lint test", project)
+    out = run("make lint test", project)
     assert re.search(r"\d+ passed", out) and "failed" not in out and "skipped" not in out
     run("make repro", project)
     assert metric in metrics_show(project)
@@ -61,7 +61,7 @@ def bake_package(project):
 
 def test_repro_gate_and_promote_cycle(cookies):
     project = baked_project(cookies)
-    code, out = run("make repro", project)
+    out = run("make repro", project)
     assert "roc_auc" in out and "beat baseline 0.5000" in out
     metrics = metrics_show(project)
     assert set(metrics) == {"roc_auc", "accuracy", "f1", "average_precision", "log_loss"}
@@ -71,7 +71,7 @@ def test_repro_gate_and_promote_cycle(cookies):
     assert junit_failures(project) == []
 
     # Nothing changed: nothing runs.
-    code, out = run("make repro", project)
+    out = run("make repro", project)
     assert "Running stage" not in out
 
     # Deterministic: a forced re-run reproduces the metrics and the model byte for byte.
@@ -86,7 +86,7 @@ def test_repro_gate_and_promote_cycle(cookies):
     # and sanity (whose outputs are gone) still runs.
     (project / "baseline.txt").write_text(f"{score + 0.05}\n")
     run("rm -rf reports/sanity reports/evaluate/metrics.json", project)
-    code, out = run("make repro", project, check=False)
+    code, out = attempt("make repro", project)
     assert code != 0
     [(metric, value, baseline, margin)] = GATE_FAILURE.findall(out)
     assert (metric, value, baseline, margin) == ("roc_auc", f"{score:.4f}", f"{score + 0.05:.4f}", "0.0010")
@@ -97,11 +97,11 @@ def test_repro_gate_and_promote_cycle(cookies):
     # run has nothing to do, and passes.
     (project / "baseline.txt").write_text("0.5\n")
     run("make repro", project)
-    code, out = run("make promote", project)
+    out = run("make promote", project)
     assert float((project / "baseline.txt").read_text()) == score
-    code, out = run("make repro", project)
+    out = run("make repro", project)
     assert "Running stage" not in out
-    changed = run("git status --porcelain", project)[1]
+    changed = run("git status --porcelain", project)
     assert "baseline.txt" in changed and "dvc.lock" in changed
 
     run("make plots", project)
@@ -112,7 +112,7 @@ def test_a_broken_model_fails_sanity_and_the_junit_report_names_the_check(cookie
     project = baked_project(cookies)
     # Weighting the positive class 50x pushes every probability towards "churned".
     set_params(project, lambda p: p["train"]["xgboost"].update(scale_pos_weight=50))
-    code, out = run("make repro", project, check=False)
+    code, out = attempt("make repro", project)
     assert code != 0
     assert "class_rates_within_tolerance" in junit_failures(project)
     assert "sanity checks failed: class_rates_within_tolerance" in out
@@ -178,7 +178,7 @@ def test_an_honest_model_on_a_small_noisy_multiclass_table_passes_and_a_squashed
     run("dvc add -q data/raw data/holdout", project)
     for model in ("random_forest", "xgboost"):
         set_params(project, lambda p, model=model: p["train"].update(model=model))
-        code, out = run("make repro", project)
+        out = run("make repro", project)
         summary = json.loads((project / "reports/sanity/summary.json").read_text())
         assert summary["passed"], summary
         calibration = summary["checks"]["calibration_error_within_tolerance"]["detail"]
@@ -187,7 +187,7 @@ def test_an_honest_model_on_a_small_noisy_multiclass_table_passes_and_a_squashed
             assert "validate: no accepted data: data/raw was not tracked by DVC at commit" in out
 
     squash_xgboost_model(project / "models/model.ubj", 0.1)
-    code, out = run("python -m small_table_3.pipeline.sanity", project, check=False)
+    code, out = attempt("python -m small_table_3.pipeline.sanity", project)
     assert code == 1 and "sanity checks failed: calibration_error_within_tolerance" in out
     assert junit_failures(project) == ["calibration_error_within_tolerance"]
 
@@ -200,7 +200,7 @@ def test_validate_compares_with_the_accepted_data_and_a_leak_stops_training(cook
     shifted = raw.assign(monthly_charges=raw["monthly_charges"] + 3 * raw["monthly_charges"].std())
     shifted.to_csv(project / "data/raw/batch_002.csv", index=False)
     run("dvc add -q data/raw", project)
-    code, out = run("make repro", project)
+    out = run("make repro", project)
     assert "validate: accepted data of commit" in out
     drift = json.loads((project / "reports/validate/drift.json").read_text())
     assert drift["train_vs_accepted"][0]["feature"] == "monthly_charges" and drift["train_vs_accepted"][0]["drifted"]
@@ -211,7 +211,7 @@ def test_validate_compares_with_the_accepted_data_and_a_leak_stops_training(cook
     (project / "data/raw/batch_002.csv").unlink()
     holdout = pd.read_csv(project / "data/holdout/holdout.csv")
     holdout.assign(churn_copy=holdout["churned"] * 2 - 1).to_csv(project / "data/holdout/holdout.csv", index=False)
-    code, out = run("make repro", project, check=False)
+    code, out = attempt("make repro", project)
     assert code != 0 and "Running stage 'train'" not in out
     assert ("validate: FAIL leakage: alone predicts the target almost perfectly: churn_copy (ROC AUC 1.000, "
             "at least 1.000") in out
@@ -226,11 +226,11 @@ def test_a_changed_holdout_re_scores_the_accepted_model_and_the_verdict_says_so(
     run("make report", project)
     assert "The curves show this model only" in (project / "reports/report.md").read_text()
     # The report is an artifact: nothing of it is left for `git add reports` (the promotion commit) to take.
-    assert run("git status --porcelain --untracked-files=all reports", project)[1] == ""
+    assert run("git status --porcelain --untracked-files=all reports", project) == ""
 
     # Only a parameter changes: the holdout is the one baseline.txt was measured on.
     set_params(project, lambda p: p["train"]["xgboost"].update(n_estimators=200))
-    code, out = run("make repro", project, check=False)
+    code, out = attempt("make repro", project)
     assert "evaluate: baseline: the holdout is the one baseline.txt was measured on" in out
 
     # A new holdout: baseline.txt no longer compares like with like; the accepted model is fetched
@@ -238,8 +238,8 @@ def test_a_changed_holdout_re_scores_the_accepted_model_and_the_verdict_says_so(
     holdout = pd.read_csv(project / "data/holdout/holdout.csv")
     holdout.sample(frac=0.5, random_state=3).to_csv(project / "data/holdout/holdout.csv", index=False)
     run("dvc add -q data/holdout", project)
-    code, out = run("make repro", project, check=False)
-    commit = run("git rev-parse --short=8 HEAD", project)[1].strip()
+    code, out = attempt("make repro", project)
+    commit = run("git rev-parse --short=8 HEAD", project).strip()
     about = f"the accepted model (commit {commit}) re-scored on the current holdout"
     gate = json.loads((project / "reports/evaluate/gate.json").read_text())
     assert gate["against"] == about and gate["verdict"].endswith(f"[baseline: {about}]")

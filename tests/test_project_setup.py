@@ -4,15 +4,15 @@ tool is missing."""
 import sys
 import venv
 
-from conftest import TEMPLATE_DIR, bake, baked_project, commit_count, run
+from conftest import TEMPLATE_DIR, attempt, bake, baked_project, commit_count, run
 
 
 def test_setup_is_safe_to_run_twice(cookies):
     project = baked_project(cookies)
-    code, out = run("make setup", project)
+    out = run("make setup", project)
     assert "has its first commit; nothing to do" in out
     assert commit_count(project) == 1
-    assert run("git status --porcelain", project)[1] == ""
+    assert run("git status --porcelain", project) == ""
 
 
 def test_without_a_git_identity_it_explains_and_a_later_setup_commits(cookies, tmp_path, monkeypatch):
@@ -25,7 +25,7 @@ def test_without_a_git_identity_it_explains_and_a_later_setup_commits(cookies, t
     assert commit_count(project) == 0
     assert (project / "data/raw.dvc").exists()
     monkeypatch.undo()  # back to the test identity
-    code, out = run("make setup", project)
+    out = run("make setup", project)
     assert "made the first commit" in out
     assert commit_count(project) == 1
 
@@ -34,9 +34,8 @@ def test_without_dvc_data_stays_out_of_git_and_it_says_what_to_run(cookies, tmp_
     project = baked_project(cookies, init_git="no")
     bare = tmp_path / "python-without-dvc"
     venv.create(bare, with_pip=False)
-    code, out = run(f"{bare}/bin/python -m churn_model.bake.project_setup --init-git", project,
-                    env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin"})
-    assert code == 0
+    out = run(f"{bare}/bin/python -m churn_model.bake.project_setup --init-git", project,
+              env={"PYTHONPATH": "src", "PATH": "/usr/bin:/bin"})
     assert "dvc is not installed here" in out and "run `make install`" in out
     assert commit_count(project) == 0
     assert not (project / "data/raw.dvc").exists()
@@ -48,16 +47,16 @@ def test_the_readme_steps_work_from_a_cookiecutter_without_dvc(tmp_path):
     tool = tmp_path / "cookiecutter-only"
     venv.create(tool, with_pip=True)
     run(f"{tool}/bin/python -m pip install --quiet cookiecutter==2.7.1", tmp_path)
-    code, out = run(f"{tool}/bin/cookiecutter --no-input --output-dir {tmp_path / 'out'} {TEMPLATE_DIR}", tmp_path,
+    out = run(f"{tool}/bin/cookiecutter --no-input --output-dir {tmp_path / 'out'} {TEMPLATE_DIR}", tmp_path,
                     env={"PATH": f"{tool}/bin:/usr/bin:/bin"})
     project = tmp_path / "out" / "churn-model"
     assert "dvc is not installed here" in out and commit_count(project) == 0
     # `make install`; the test environment already holds the same pins, so it only installs the
     # package and finishes the setup.
-    code, out = run(f"make install VENV={sys.prefix}", project)
+    out = run(f"make install VENV={sys.prefix}", project)
     assert "tracking data/raw, data/holdout with DVC" in out and "made the first commit" in out
-    assert commit_count(project) == 1 and run("git status --porcelain", project)[1] == ""
-    code, out = run("make repro", project)
+    assert commit_count(project) == 1 and run("git status --porcelain", project) == ""
+    out = run("make repro", project)
     assert "beat baseline 0.5000" in out
 
 
@@ -69,7 +68,7 @@ def test_make_install_rebuilds_a_virtualenv_made_elsewhere(cookies, tmp_path):
     (moved / "bin").mkdir(parents=True)
     (moved / "bin" / "python").symlink_to(sys.executable)
     (moved / ".installed-project").write_text("/builds/elsewhere/.venv\n")
-    code, out = run(f"make install VENV={moved} PYTHON=false", project, check=False)
+    code, out = attempt(f"make install VENV={moved} PYTHON=false", project)
     assert code != 0
     assert f"{moved} was made elsewhere or its Python is gone: rebuilding it" in out
     assert not (moved / ".installed-project").exists()

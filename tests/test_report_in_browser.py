@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import baked_project, run, set_params
+from conftest import attempt, baked_project, run, set_params
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -55,7 +55,7 @@ def test_the_html_report_shows_its_plots_in_a_browser_with_no_network(cookies, t
     alone = screenshot(page, tmp_path / "alone.png", tmp_path)
     # A challenger: different parameters, retrained; the report overlays the accepted model.
     set_params(project, lambda p: p["train"]["xgboost"].update(n_estimators=60, max_depth=2))
-    run("make repro", project, check=False)
+    attempt("make repro", project)
     run("make report", project)
 
     image = screenshot(page, tmp_path / "report.png", tmp_path)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import BUCKET, add_credentials, baked_project, free_port, run, s3_project, wait_for_port
+from conftest import BUCKET, add_credentials, attempt, baked_project, free_port, run, s3_project, wait_for_port
 
 pytestmark = pytest.mark.slow
 NO_AWS_CONFIG = {"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
@@ -38,15 +38,15 @@ def test_round_trip_restores_everything_and_the_run_cache_spares_retraining(cook
     project = s3_project(cookies, s3, "round-trip")
     run("make repro", project)
     run("git add -A && git commit -qm 'Train the first model'", project)
-    code, out = run("make push", project)
+    out = run("make push", project)
     assert "pushed" in out
-    assert "in sync" in run("dvc status --cloud", project)[1]
+    assert "in sync" in run("dvc status --cloud", project)
 
     copy = clone(project, tmp_path, s3)
     run("make pull", copy)
     folders = ("data/raw", "data/holdout", "data/processed", "models", "reports")
     assert tree_digests(copy, folders) == tree_digests(project, folders)
-    assert "Running stage" not in run("dvc repro", copy)[1]
+    assert "Running stage" not in run("dvc repro", copy)
 
     # Without dvc.lock and the cached outputs (as on a runner whose branch has a stale lock),
     # DVC restores preprocess and train from the pulled run-cache: nothing is retrained, and the
@@ -54,7 +54,7 @@ def test_round_trip_restores_everything_and_the_run_cache_spares_retraining(cook
     # objects of `cache: false` metrics to the run-cache, and evaluate is cheap and deterministic.)
     run("git rm -q dvc.lock && rm -rf data/processed models reports/train reports/sanity "
         "reports/evaluate/gate.json", copy)
-    code, out = run("dvc repro", copy)
+    out = run("dvc repro", copy)
     for stage in ("preprocess", "train"):
         assert f"Stage '{stage}' is cached - skipping run" in out
     assert "Running stage 'train'" not in out
@@ -65,11 +65,11 @@ def test_credentials_never_reach_a_tracked_file_or_git_history(cookies, s3):
     project = s3_project(cookies, s3, "secrets")
     run("make repro && make push", project)
     run("git add -A && git commit -qm 'Train'", project)
-    history = run("git log --all -p", project)[1]
-    tracked = run("git grep -I -e . -- .", project)[1]
+    history = run("git log --all -p", project)
+    tracked = run("git grep -I -e . -- .", project)
     for secret in (s3.key, s3.secret):
         assert secret not in history and secret not in tracked
-    assert ".dvc/config.local" not in run("git ls-files .dvc", project)[1]
+    assert ".dvc/config.local" not in run("git ls-files .dvc", project)
     assert s3.secret in (project / ".dvc/config.local").read_text()
 
 
@@ -114,10 +114,10 @@ def test_an_interrupted_push_completes_when_run_again(cookies, s3, tmp_path):
         time.sleep(0.02)
     os.killpg(push.pid, signal.SIGKILL)
     push.wait()
-    status = run("dvc status --cloud", project, check=False)[1]
+    status = attempt("dvc status --cloud", project)[1]
     assert re.search(r"^\s*new:\s+data/big.bin$", status, re.M), status
     run("make push", project)
-    assert "in sync" in run("dvc status --cloud", project)[1]
+    assert "in sync" in run("dvc status --cloud", project)
     copy = clone(project, tmp_path, s3)
     run("make pull", copy)
     assert digest(copy / "data/big.bin") == digest(project / "data/big.bin")
@@ -130,7 +130,7 @@ def fault_project(cookies, s3):
     yield project
     # Nothing lost: the data and DVC's view of it are as they were.
     assert tree_digests(project, ("data",)) == before
-    assert "up to date" in run("dvc status data/raw.dvc data/holdout.dvc", project)[1]
+    assert "up to date" in run("dvc status data/raw.dvc data/holdout.dvc", project)
 
 
 @pytest.mark.parametrize("fault, setup, env, expected", [
@@ -149,7 +149,7 @@ def fault_project(cookies, s3):
 def test_each_fault_fails_with_one_line_naming_the_remote_and_the_fix(fault_project, fault, setup, env, expected):
     closed_port = free_port()
     run(setup.format(closed_port=closed_port), fault_project)
-    code, out = run("make push", fault_project, check=False, env=env)
+    code, out = attempt("make push", fault_project, env=env)
     assert code != 0
     assert expected.format(closed_port=closed_port) in out
     assert "Traceback" not in out
@@ -160,26 +160,26 @@ def test_local_s3_server_start_is_idempotent_refuses_a_taken_port_and_stop_resto
     run("dvc remote modify --local storage jobs 3", project)  # a setting of the user's own
     port = free_port()
     try:
-        code, out = run(f"make s3-local S3_LOCAL_PORT={port}", project)
+        out = run(f"make s3-local S3_LOCAL_PORT={port}", project)
         assert f"started a local S3 server at http://127.0.0.1:{port}" in out
-        code, out = run(f"make s3-local S3_LOCAL_PORT={port}", project)
+        out = run(f"make s3-local S3_LOCAL_PORT={port}", project)
         assert f"already running at http://127.0.0.1:{port}" in out
         run("make repro && make push", project)
-        assert "in sync" in run("dvc status --cloud", project)[1]
+        assert "in sync" in run("dvc status --cloud", project)
     finally:
-        code, out = run("make s3-local-stop", project)
+        out = run("make s3-local-stop", project)
     assert "stopped the server" in out
     local_config = (project / ".dvc/config.local").read_text()
     assert "endpointurl" not in local_config and "local-s3-dummy" not in local_config
     assert "jobs = 3" in local_config
-    assert "no local S3 server is running" in run("make s3-local-stop", project)[1]
+    assert "no local S3 server is running" in run("make s3-local-stop", project)
 
     taken = free_port()
     other = subprocess.Popen([sys.executable, "-m", "http.server", str(taken), "--bind", "127.0.0.1"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(taken, other)
-        code, out = run(f"make s3-local S3_LOCAL_PORT={taken}", project, check=False)
+        code, out = attempt(f"make s3-local S3_LOCAL_PORT={taken}", project)
     finally:
         other.terminate()
     assert code != 0
@@ -191,12 +191,12 @@ def test_a_data_push_that_cannot_reach_s3_takes_its_file_out_again(cookies):
     run("dvc remote modify --local storage access_key_id k && dvc remote modify --local storage secret_access_key s",
         project)
     raw_dvc = (project / "data/raw.dvc").read_text()
-    code, out = run("make data-push", project, check=False)
+    code, out = attempt("make data-push", project)
     assert code != 0
     assert "storage: cannot reach" in out and "data/raw/batch_002.csv was taken out again" in out
     assert not (project / "data/raw/batch_002.csv").exists()
     assert (project / "data/raw.dvc").read_text() == raw_dvc
-    assert run("git status --porcelain", project)[1] == ""
+    assert run("git status --porcelain", project) == ""
 
 
 def test_make_predict_in_a_fresh_clone_pulls_the_model_of_dvc_lock(cookies, s3, tmp_path):
@@ -206,7 +206,7 @@ def test_make_predict_in_a_fresh_clone_pulls_the_model_of_dvc_lock(cookies, s3, 
     run(f"make predict INPUT={rows} OUTPUT={tmp_path}/here.parquet", project)
     copy = clone(project, tmp_path, s3)
     assert not (copy / "models").exists()
-    code, out = run(f"make predict INPUT={rows} OUTPUT={tmp_path}/there.csv", copy)
+    out = run(f"make predict INPUT={rows} OUTPUT={tmp_path}/there.csv", copy)
     assert "pulling the model of dvc.lock from the remote" in out and "wrote 2000 predictions" in out
     import pandas as pd
 

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from conftest import free_port, run, s3_project
+from conftest import attempt, free_port, run, s3_project
 
 pytestmark = pytest.mark.slow
 MODEL = "churn-model"
@@ -35,14 +35,14 @@ def trained_with_origin(cookies, s3, prefix, tmp_path):
     run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
     run(f"git remote add origin {origin} && git push -q origin main", project)
     run("make repro && make report", project)
-    return project, origin, run("git rev-parse HEAD", project)[1].strip()
+    return project, origin, run("git rev-parse HEAD", project).strip()
 
 
 def assert_run_logged(server, project, job_id):
     """The run of reports/tracking.json on the server: its params, metrics, gate, data versions, files."""
     run_id = json.loads((project / "reports/tracking.json").read_text())["run_id"]
     logged = server.get_run(run_id)
-    commit = run("git rev-parse HEAD", project)[1].strip()
+    commit = run("git rev-parse HEAD", project).strip()
     assert logged.info.run_name == f"main {commit[:8]}"
     assert server.get_experiment(logged.info.experiment_id).name == "churn-model-runs"
     params = yaml.safe_load((project / "params.yaml").read_text())
@@ -69,7 +69,7 @@ def versions(server):
 def test_a_run_is_logged_and_a_promotion_registers_exactly_one_version_even_when_re_run(
         cookies, s3, mlflow_server, server, tmp_path):
     project, origin, pipeline_commit = trained_with_origin(cookies, s3, "registry", tmp_path)
-    out = run("make track", project, env={**mlflow_server, "CI_JOB_ID": "4242"})[1]
+    out = run("make track", project, env={**mlflow_server, "CI_JOB_ID": "4242"})
     assert len(tracking_lines(out)) == 1 and "logged run" in out
     assert_run_logged(server, project, "4242")
 
@@ -79,22 +79,22 @@ def test_a_run_is_logged_and_a_promotion_registers_exactly_one_version_even_when
     hook.write_text(f"#!/bin/sh\n[ -e {tmp_path}/refused ] && exit 0\ntouch {tmp_path}/refused\nexit 1\n")
     hook.chmod(0o755)
     env = {**mlflow_server, "CI_COMMIT_SHA": pipeline_commit, "CI_DEFAULT_BRANCH": "main"}
-    code, out = run("make ci-promote", project, env=env, check=False)
+    code, out = attempt("make ci-promote", project, env=env)
     assert code != 0 and "was rejected" in out and "registered churn-model version 1" in out
     assert len(versions(server)) == 1
 
     # The job is re-run (from the same pipeline commit): the version it made is found, not made again.
     run(f"git reset -q --hard {pipeline_commit}", project)
-    out = run("make ci-promote", project, env=env)[1]
+    out = run("make ci-promote", project, env=env)
     assert "already registered as churn-model version 1" in out
-    message = run(f"git --git-dir {origin} log -1 --format=%s main", project)[1].strip()
+    message = run(f"git --git-dir {origin} log -1 --format=%s main", project).strip()
     assert "registered as churn-model version 1" in message
 
     # Re-run once more after it passed: the branch has moved on to the promotion, nothing is registered.
-    out = run("make ci-promote", project, env=env)[1]
+    out = run("make ci-promote", project, env=env)
     assert "not promoting" in out
     [version] = versions(server)
-    promotion = run(f"git --git-dir {origin} rev-parse main", project)[1].strip()
+    promotion = run(f"git --git-dir {origin} rev-parse main", project).strip()
     assert version.version == "1" and f"promotion commit {promotion}" in version.description
     run_id = json.loads((project / "reports/tracking.json").read_text())["run_id"]
     assert f"pipeline run {run_id}" in version.description
@@ -105,15 +105,15 @@ def test_an_unreachable_server_or_no_token_is_one_line_and_the_model_is_still_pr
     project, origin, pipeline_commit = trained_with_origin(cookies, s3, "tracking-outage", tmp_path)
     gone = {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{free_port()}", "MLFLOW_TRACKING_TOKEN": "test-token"}
 
-    out = run("make track", project, env={"MLFLOW_TRACKING_URI": gone["MLFLOW_TRACKING_URI"]})[1]
+    out = run("make track", project, env={"MLFLOW_TRACKING_URI": gone["MLFLOW_TRACKING_URI"]})
     assert tracking_lines(out) == ["tracking: MLFLOW_TRACKING_TOKEN not set, so nothing is tracked "
                                    "(see docs/tracking.md)"]
-    [line] = tracking_lines(run("make track", project, env=gone)[1])
+    [line] = tracking_lines(run("make track", project, env=gone))
     assert line.startswith("tracking: WARNING: logging the run failed, the pipeline goes on without it")
 
     env = {**gone, "CI_COMMIT_SHA": pipeline_commit, "CI_DEFAULT_BRANCH": "main"}
-    out = run("make ci-promote", project, env=env)[1]
+    out = run("make ci-promote", project, env=env)
     [line] = tracking_lines(out)
     assert line.startswith("tracking: WARNING: registering the model failed")
-    message = run(f"git --git-dir {origin} log -1 --format=%s main", project)[1].strip()
+    message = run(f"git --git-dir {origin} log -1 --format=%s main", project).strip()
     assert message.startswith("Promote model: roc_auc") and "registered" not in message
