@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -59,6 +60,25 @@ def baked_project(cookies, **answers):
     return install(bake(cookies, **answers).project_path)
 
 
+@pytest.fixture(scope="session")
+def trained(cookies_session):
+    """A project baked with the defaults and trained once per session: (project, the output of its
+    first `make repro`). Tests work on copies of it (``trained_copy``) and never change it."""
+    project = baked_project(cookies_session)
+    return project, run("make repro", project)
+
+
+def trained_copy(trained, target):
+    """A copy of the trained project at ``target``, installed: the same Git history, workspace and
+    DVC cache, as the user has it after a bake and `make repro` (which is deterministic, so the
+    copy holds what training again would make). DVC's state database is left behind: it belongs
+    to the original's files."""
+    project, _ = trained
+    shutil.copytree(project, target, symlinks=True, ignore=lambda folder, names: ["tmp"] if
+                    Path(folder) == project / ".dvc" else [])
+    return install(target)
+
+
 def set_params(project, update):
     """Change a baked project's params.yaml with ``update(params)``, as a user would edit it."""
     import yaml
@@ -112,6 +132,18 @@ def add_credentials(project, s3):
 def s3_project(cookies, s3, prefix, **answers):
     """A baked, installed project whose DVC remote is a prefix of the test bucket on the moto server."""
     project = baked_project(cookies, s3_bucket=BUCKET, s3_prefix=prefix, s3_endpoint_url=s3.endpoint, **answers)
+    add_credentials(project, s3)
+    return project
+
+
+def s3_trained_copy(trained, target, s3, prefix):
+    """A trained copy whose DVC remote is a prefix of the test bucket on the moto server, set with
+    `dvc remote modify` (as docs/storage.md says for another store) and committed, so that a
+    clone, or CI, uses it too."""
+    project = trained_copy(trained, target)
+    run(f"dvc remote modify storage url s3://{BUCKET}/{prefix} && "
+        f"dvc remote modify storage endpointurl {s3.endpoint} && "
+        "git add .dvc/config && git commit -qm 'The team bucket'", project)
     add_credentials(project, s3)
     return project
 

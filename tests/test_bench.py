@@ -36,7 +36,7 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     row = next(line for line in text.splitlines() if line.startswith("| 3,000 |") and "cold" in line)
     assert "ran: evaluate |" in row  # an evaluate parameter re-runs evaluate alone
     assert "ran: train, evaluate, sanity |" in row
-    assert re.search(r"\| no-op `make repro` \(4 stages\) \| [\d.]+ s", text)
+    assert re.search(r"\| no-op `make repro` \(5 stages\) \| [\d.]+ s", text)
     report.unlink()  # the raw results saved beside it give the same report again
     subprocess.run([sys.executable, str(TEMPLATE_DIR / "bench" / "run.py"), "--report-only", "--output", str(report)],
                    check=True)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import attempt, baked_project, run, set_params
+from conftest import attempt, baked_project, run, set_params, trained_copy
 
 pytestmark = pytest.mark.slow
 GATE_FAILURE = re.compile(r"^(\w+) (\d\.\d{4}) did not beat baseline (\d\.\d{4}) by (\d\.\d{4})$", re.M)
@@ -59,9 +59,8 @@ def bake_package(project):
     return package
 
 
-def test_repro_gate_and_promote_cycle(cookies):
-    project = baked_project(cookies)
-    out = run("make repro", project)
+def test_repro_gate_and_promote_cycle(trained, tmp_path):
+    project, out = trained_copy(trained, tmp_path / "project"), trained[1]  # the first `make repro`
     assert "roc_auc" in out and "beat baseline 0.5000" in out
     metrics = metrics_show(project)
     assert set(metrics) == {"roc_auc", "accuracy", "f1", "average_precision", "log_loss"}
@@ -108,8 +107,8 @@ def test_repro_gate_and_promote_cycle(cookies):
     assert (project / "dvc_plots/index.html").exists()
 
 
-def test_a_broken_model_fails_sanity_and_the_junit_report_names_the_check(cookies):
-    project = baked_project(cookies)
+def test_a_broken_model_fails_sanity_and_the_junit_report_names_the_check(trained, tmp_path):
+    project = trained_copy(trained, tmp_path / "project")
     # Weighting the positive class 50x pushes every probability towards "churned".
     set_params(project, lambda p: p["train"]["xgboost"].update(scale_pos_weight=50))
     code, out = attempt("make repro", project)
@@ -192,10 +191,10 @@ def test_an_honest_model_on_a_small_noisy_multiclass_table_passes_and_a_squashed
     assert junit_failures(project) == ["calibration_error_within_tolerance"]
 
 
-def test_validate_compares_with_the_accepted_data_and_a_leak_stops_training(cookies):
+def test_validate_compares_with_the_accepted_data_and_a_leak_stops_training(trained, tmp_path):
     """Real Git history and DVC cache: the accepted data is data/raw of the commit that last
     changed baseline.txt (here the first commit), read through DVC."""
-    project = baked_project(cookies)
+    project = trained_copy(trained, tmp_path / "project")
     raw = pd.read_csv(project / "data/raw/batch_001.csv")
     shifted = raw.assign(monthly_charges=raw["monthly_charges"] + 3 * raw["monthly_charges"].std())
     shifted.to_csv(project / "data/raw/batch_002.csv", index=False)
@@ -217,8 +216,8 @@ def test_validate_compares_with_the_accepted_data_and_a_leak_stops_training(cook
             "at least 1.000") in out
 
 
-def test_a_changed_holdout_re_scores_the_accepted_model_and_the_verdict_says_so(cookies):
-    project = baked_project(cookies)
+def test_a_changed_holdout_re_scores_the_accepted_model_and_the_verdict_says_so(trained, tmp_path):
+    project = trained_copy(trained, tmp_path / "project")
     run("make repro && make promote", project)
     run("git add -A && git commit -qm 'Promote'", project)
     accepted = float((project / "baseline.txt").read_text())

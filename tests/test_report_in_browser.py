@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import attempt, baked_project, run, set_params
+from conftest import attempt, run, set_params, trained_copy
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -47,9 +47,9 @@ def pixels_like(image, colour, tolerance=40):
     return int((np.abs(image.astype(int) - colour).sum(axis=2) < tolerance).sum())
 
 
-def test_the_html_report_shows_its_plots_in_a_browser_with_no_network(cookies, tmp_path):
+def test_the_html_report_shows_its_plots_in_a_browser_with_no_network(trained, tmp_path):
     assert subprocess.run([*OFFLINE, "true"]).returncode == 0, "the test cuts the network with unshare"
-    project = baked_project(cookies)
+    project = trained_copy(trained, tmp_path / "project")
     run("make repro && make promote && git add -A && git commit -qm 'Promote' && make report", project)
     page = project / "reports/report.html"
     alone = screenshot(page, tmp_path / "alone.png", tmp_path)

@@ -11,7 +11,17 @@ import time
 
 import pytest
 
-from conftest import BUCKET, add_credentials, attempt, baked_project, free_port, run, s3_project, wait_for_port
+from conftest import (
+    BUCKET,
+    add_credentials,
+    attempt,
+    baked_project,
+    free_port,
+    run,
+    s3_project,
+    s3_trained_copy,
+    wait_for_port,
+)
 
 pytestmark = pytest.mark.slow
 NO_AWS_CONFIG = {"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
@@ -34,8 +44,8 @@ def tree_digests(root, folders):
             if p.is_file()}
 
 
-def test_round_trip_restores_everything_and_the_run_cache_spares_retraining(cookies, s3, tmp_path):
-    project = s3_project(cookies, s3, "round-trip")
+def test_round_trip_restores_everything_and_the_run_cache_spares_retraining(trained, s3, tmp_path):
+    project = s3_trained_copy(trained, tmp_path / "project", s3, "round-trip")
     run("make repro", project)
     run("git add -A && git commit -qm 'Train the first model'", project)
     out = run("make push", project)
@@ -61,8 +71,8 @@ def test_round_trip_restores_everything_and_the_run_cache_spares_retraining(cook
     assert tree_digests(copy, folders) == tree_digests(project, folders)
 
 
-def test_credentials_never_reach_a_tracked_file_or_git_history(cookies, s3):
-    project = s3_project(cookies, s3, "secrets")
+def test_credentials_never_reach_a_tracked_file_or_git_history(trained, s3, tmp_path):
+    project = s3_trained_copy(trained, tmp_path / "project", s3, "secrets")
     run("make repro && make push", project)
     run("git add -A && git commit -qm 'Train'", project)
     history = run("git log --all -p", project)
@@ -199,8 +209,8 @@ def test_a_data_push_that_cannot_reach_s3_takes_its_file_out_again(cookies):
     assert run("git status --porcelain", project) == ""
 
 
-def test_make_predict_in_a_fresh_clone_pulls_the_model_of_dvc_lock(cookies, s3, tmp_path):
-    project = s3_project(cookies, s3, "predict")
+def test_make_predict_in_a_fresh_clone_pulls_the_model_of_dvc_lock(trained, s3, tmp_path):
+    project = s3_trained_copy(trained, tmp_path / "project", s3, "predict")
     run("make repro && git add -A && git commit -qm 'Train' && make push", project)
     rows = project / "data/holdout/holdout.csv"
     run(f"make predict INPUT={rows} OUTPUT={tmp_path}/here.parquet", project)

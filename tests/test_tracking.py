@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from conftest import attempt, free_port, run, s3_project
+from conftest import attempt, free_port, run, s3_trained_copy
 
 pytestmark = pytest.mark.slow
 MODEL = "churn-model"
@@ -27,10 +27,10 @@ def tracking_lines(out):
     return [line for line in out.splitlines() if line.startswith("tracking:")]
 
 
-def trained_with_origin(cookies, s3, prefix, tmp_path):
+def trained_with_origin(trained, s3, prefix, tmp_path):
     """A trained project whose main is on a bare origin, as a promote job finds it: (project,
     origin, the pipeline's commit)."""
-    project = s3_project(cookies, s3, prefix)
+    project = s3_trained_copy(trained, tmp_path / "project", s3, prefix)
     origin = tmp_path / "origin.git"
     run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
     run(f"git remote add origin {origin} && git push -q origin main", project)
@@ -67,8 +67,8 @@ def versions(server):
 
 
 def test_a_run_is_logged_and_a_promotion_registers_exactly_one_version_even_when_re_run(
-        cookies, s3, mlflow_server, server, tmp_path):
-    project, origin, pipeline_commit = trained_with_origin(cookies, s3, "registry", tmp_path)
+        trained, s3, mlflow_server, server, tmp_path):
+    project, origin, pipeline_commit = trained_with_origin(trained, s3, "registry", tmp_path)
     out = run("make track", project, env={**mlflow_server, "CI_JOB_ID": "4242"})
     assert len(tracking_lines(out)) == 1 and "logged run" in out
     assert_run_logged(server, project, "4242")
@@ -101,8 +101,8 @@ def test_a_run_is_logged_and_a_promotion_registers_exactly_one_version_even_when
     assert {"model.json", "encoding.json"} <= {artifact.path for artifact in server.list_artifacts(version.run_id)}
 
 
-def test_an_unreachable_server_or_no_token_is_one_line_and_the_model_is_still_promoted(cookies, s3, tmp_path):
-    project, origin, pipeline_commit = trained_with_origin(cookies, s3, "tracking-outage", tmp_path)
+def test_an_unreachable_server_or_no_token_is_one_line_and_the_model_is_still_promoted(trained, s3, tmp_path):
+    project, origin, pipeline_commit = trained_with_origin(trained, s3, "tracking-outage", tmp_path)
     gone = {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{free_port()}", "MLFLOW_TRACKING_TOKEN": "test-token"}
 
     out = run("make track", project, env={"MLFLOW_TRACKING_URI": gone["MLFLOW_TRACKING_URI"]})

@@ -1,4 +1,4 @@
-"""Stage 3: score the holdout, write metrics and plots, and gate against the accepted model.
+"""Evaluate stage: score the holdout, write metrics and plots, and gate against the accepted model.
 
 The baseline is baseline.txt: the accepted model's score on the holdout as it was when that model
 was accepted. When the holdout has changed since (data/holdout.dvc differs from the accepted

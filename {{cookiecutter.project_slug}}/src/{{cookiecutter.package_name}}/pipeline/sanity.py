@@ -1,4 +1,4 @@
-"""Stage 4: checks that the model's predictions are usable, reported as JSON and JUnit XML.
+"""Sanity stage: checks that the model's predictions are usable, reported as JSON and JUnit XML.
 
 It depends on the train stage only (not on evaluate), so `dvc repro --keep-going` still runs it
 when the gate fails.

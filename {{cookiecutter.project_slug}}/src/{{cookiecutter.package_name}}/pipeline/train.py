@@ -1,4 +1,4 @@
-"""Stage 2: k-fold cross-validation (scores kept for the sanity stage), then fit on all data."""
+"""Train stage: k-fold cross-validation (scores kept for the sanity stage), then fit on all data."""
 
 import sys
 import time

@@ -1,4 +1,4 @@
-"""Stage: check the data before a model is trained on it: integrity, leakage and drift.
+"""Validate stage: check the data before a model is trained on it: integrity, leakage and drift.
 
 Each check is `fail` (the stage exits 1 and training does not run) or `warn` (reported only), as
 params.yaml -> validate sets it. Writes reports/validate/summary.json, drift.json, junit.xml

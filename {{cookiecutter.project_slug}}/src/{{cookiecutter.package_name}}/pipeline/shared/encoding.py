@@ -90,7 +90,7 @@ class EncodingFit:
         self.target, self.id_column = target, id_column
         self.columns = None
         self.classes = set()
-        self.kinds = collections.defaultdict(set)  # column -> {"numbers", "text"}: how its parts were read
+        self.read_as = collections.defaultdict(set)  # column -> {"numbers", "strings"}: how its parts were read
         self.present = collections.Counter()
         self.numbers = collections.Counter()  # present values that are numbers
         self.head = {}  # column -> [values looked at, numbers among them], the first HEAD_VALUES
@@ -110,11 +110,11 @@ class EncodingFit:
         if not len(present):
             return
         booleans = _holds_booleans(present)
-        kind = "numbers" if pd.api.types.is_numeric_dtype(present) and not booleans else "text"
-        self.kinds[column].add(kind)
+        read_as = "numbers" if pd.api.types.is_numeric_dtype(present) and not booleans else "strings"
+        self.read_as[column].add(read_as)
         self.present[column] += len(present)
         looked, numbers = self.head.setdefault(column, [0, 0])
-        if kind == "numbers":
+        if read_as == "numbers":
             self.numbers[column] += len(present)
             taken = min(HEAD_VALUES - looked, len(present))
             self.head[column] = [looked + taken, numbers + taken]
@@ -131,7 +131,7 @@ class EncodingFit:
     def columns_to_look_at_again(self):
         """Categorical columns read as numbers in some parts (a file whose values were all numbers,
         others with text): the text forms of those parts' numbers are categories too."""
-        return [c for c, kinds in self.kinds.items() if len(kinds) > 1 and not self.is_numeric(c)]
+        return [c for c, read_as in self.read_as.items() if len(read_as) > 1 and not self.is_numeric(c)]
 
     def add_number_categories(self, frame, columns):
         for column in columns:
@@ -144,7 +144,7 @@ class EncodingFit:
         return looked >= min(HEAD_VALUES, self.present[column]) and numbers < NUMERIC_SHARE * looked
 
     def is_numeric(self, column):
-        if self.kinds[column] == {"numbers"}:
+        if self.read_as[column] == {"numbers"}:
             return True
         if self._head_says_text(column) or self.numbers[column] == 0:
             return False
@@ -173,7 +173,7 @@ def is_numeric(series):
     """Whether a column's values count as numbers (as EncodingFit decides for a training column)."""
     fit = EncodingFit(target=None)
     fit.add_column(series.name, series)
-    return series.name in fit.kinds and fit.is_numeric(series.name)
+    return series.name in fit.read_as and fit.is_numeric(series.name)
 
 
 def fit_encoding(train, target, id_column=None):
