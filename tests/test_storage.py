@@ -20,6 +20,7 @@ from conftest import (
     run,
     s3_project,
     s3_trained_copy,
+    trained_copy,
     wait_for_port,
 )
 
@@ -133,13 +134,21 @@ def test_an_interrupted_push_completes_when_run_again(cookies, s3, tmp_path):
     assert digest(copy / "data/big.bin") == digest(project / "data/big.bin")
 
 
+@pytest.fixture(scope="module")
+def faults_baked(cookies_session, s3):
+    project = baked_project(cookies_session, s3_bucket=BUCKET, s3_prefix="faults", s3_endpoint_url=s3.endpoint)
+    add_credentials(project, s3)
+    return project, (project / ".dvc/config.local").read_text(), tree_digests(project, ("data",))
+
+
 @pytest.fixture
-def fault_project(cookies, s3):
-    project = s3_project(cookies, s3, "faults")
-    before = tree_digests(project, ("data",))
+def fault_project(faults_baked):
+    """One bake for every fault: each test starts from its working .dvc/config.local."""
+    project, config, data = faults_baked
+    (project / ".dvc/config.local").write_text(config)
     yield project
     # Nothing lost: the data and DVC's view of it are as they were.
-    assert tree_digests(project, ("data",)) == before
+    assert tree_digests(project, ("data",)) == data
     assert "up to date" in run("dvc status data/raw.dvc data/holdout.dvc", project)
 
 
@@ -165,8 +174,8 @@ def test_each_fault_fails_with_one_line_naming_the_remote_and_the_fix(fault_proj
     assert "Traceback" not in out
 
 
-def test_local_s3_server_start_is_idempotent_refuses_a_taken_port_and_stop_restores(cookies, tmp_path):
-    project = baked_project(cookies)
+def test_local_s3_server_start_is_idempotent_refuses_a_taken_port_and_stop_restores(trained, tmp_path):
+    project = trained_copy(trained, tmp_path / "project")
     run("dvc remote modify --local storage jobs 3", project)  # a setting of the user's own
     port = free_port()
     try:
