@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from conftest import bake, baked_project, run
+from conftest import bake, run, trained_copy
 
 pytestmark = pytest.mark.slow
 PREFIX = "gitlab-ci"
@@ -104,9 +104,9 @@ class FakeGitLab(BaseHTTPRequestHandler):
         pass
 
 
-def test_the_report_is_one_merge_request_note_with_uploaded_figures_updated_on_re_runs(cookies):
-    project = baked_project(cookies)
-    run("make repro && make report", project)
+def test_the_report_is_one_merge_request_note_with_uploaded_figures_updated_on_re_runs(trained, tmp_path):
+    project = trained_copy(trained, tmp_path / "project")
+    run("make report", project)
     figures = sorted((project / "reports/figures").glob("*.png"))
     assert len(figures) >= 5
     server = HTTPServer(("127.0.0.1", 0), FakeGitLab)
@@ -129,8 +129,8 @@ def test_the_report_is_one_merge_request_note_with_uploaded_figures_updated_on_r
         assert FakeGitLab.uploads[url] == figure.read_bytes()
 
 
-def test_promotion_steps_aside_when_the_branch_moved_meanwhile(cookies, tmp_path):
-    project = baked_project(cookies)
+def test_promotion_steps_aside_when_the_branch_moved_meanwhile(trained, tmp_path):
+    project = trained_copy(trained, tmp_path / "project")
     origin = tmp_path / "origin.git"
     run(f"git init -q --bare {origin} && git -C {origin} symbolic-ref HEAD refs/heads/main", project)
     run(f"git remote add origin {origin} && git push -q origin main && make repro", project)
