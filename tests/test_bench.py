@@ -1,21 +1,20 @@
 """The benchmark harness stays runnable: one run at a tiny size (no timing is asserted)."""
 
 import re
-import subprocess
 import sys
 
 import pytest
 
-from conftest import TEMPLATE_DIR
+from conftest import TEMPLATE_DIR, run
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     report = tmp_path / "benchmarks.md"
-    subprocess.run([sys.executable, str(TEMPLATE_DIR / "bench" / "run.py"), "--sizes", "3000", "--repeat", "1",
-                    "--small-quality", "--small-checks", "--parts", "speed", "quality", "engines", "checks",
-                    "--engine-sizes", "3000", "--output", str(report)], check=True, capture_output=True, text=True)
+    # run() fails with the harness's output, so a broken part says where it broke.
+    run(f"{sys.executable} bench/run.py --sizes 3000 --repeat 1 --small-quality --small-checks "
+        f"--parts speed quality engines checks --engine-sizes 3000 --output {report}", TEMPLATE_DIR)
     text = report.read_text()
     for heading in ("## Fixed costs", "## Cold runs and re-runs", "## Peak memory per stage", "## Model quality",
                     "## Engines: local against dask", "## Checks on real data: false alarms and caught defects"):
@@ -38,6 +37,5 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     assert "ran: train, evaluate, sanity |" in row
     assert re.search(r"\| no-op `make repro` \(5 stages\) \| [\d.]+ s", text)
     report.unlink()  # the raw results saved beside it give the same report again
-    subprocess.run([sys.executable, str(TEMPLATE_DIR / "bench" / "run.py"), "--report-only", "--output", str(report)],
-                   check=True)
+    run(f"{sys.executable} bench/run.py --report-only --output {report}", TEMPLATE_DIR)
     assert report.read_text() == text
