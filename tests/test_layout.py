@@ -123,7 +123,8 @@ def test_the_readme_is_short_and_every_link_in_it_and_the_docs_resolves(cookies)
 
 def test_make_help_lists_every_target_once_in_its_section(cookies):
     project = bake(cookies, init_git="no", sample_data="no").project_path
-    out = run("make help", project)
+    # --no-print-directory: under `make test` this make is a sub-make, which would announce its folder.
+    out = run("make --no-print-directory help", project)
     sections = re.findall(r"^(\S.*)$", out, re.M)
     assert sections == ["The daily loop", "Data and storage", "CI: called by the pipeline's jobs (they work from a "
                         "laptop too)", "Development"]
