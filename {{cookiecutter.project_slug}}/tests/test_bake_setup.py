@@ -55,3 +55,16 @@ def test_setup_makes_the_first_commit_once_and_never_commits_later_work(folder, 
     assert len([line for line in git_log(folder) if line]) == 1
     assert "?? notes.txt" in subprocess.run(["git", "status", "--porcelain"], cwd=folder, capture_output=True,
                                             text=True).stdout
+
+
+def test_on_a_fresh_clone_setup_leaves_the_dvc_tracked_folders_to_dvc(folder, tmp_path, monkeypatch):
+    """A CI job's `make install` on a clone: data/raw and data/holdout are absent, and their .dvc
+    files say where they come from. An empty folder in their place would look like modified data to
+    `dvc repro --pull --allow-missing`, which would then re-run the pipeline on nothing."""
+    assert project_setup.main(["--sample-data", "--init-git"]) == 0
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(folder), str(clone)], check=True)
+    assert (clone / "data/raw.dvc").exists() and not (clone / "data/raw").exists()
+    monkeypatch.chdir(clone)
+    assert project_setup.main(["--init-git"]) == 0
+    assert not (clone / "data/raw").exists() and not (clone / "data/holdout").exists()

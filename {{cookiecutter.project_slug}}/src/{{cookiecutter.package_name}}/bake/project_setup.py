@@ -95,7 +95,11 @@ def main(argv=None):
                         help="git init, dvc add the data, first commit (each only when not done yet)")
     args = arguments.parse_args(argv)
     for directory in DATA_DIRS:
-        directory.mkdir(parents=True, exist_ok=True)
+        # A folder for the user's files, unless DVC tracks it: then DVC restores it, and on a fresh
+        # clone (a CI job) an empty folder would look like modified data to `dvc repro --pull
+        # --allow-missing`, which would re-run the pipeline on nothing instead of finding it up to date.
+        if not directory.with_suffix(".dvc").exists():
+            directory.mkdir(parents=True, exist_ok=True)
     if args.sample_data:
         write_sample_data()
     if args.init_git:
