@@ -218,9 +218,13 @@ def apply_encoding(frame, encoding):
     has_target = frame[encoding["target"]].notna().to_numpy()
     if not has_target.all():
         frame = frame[has_target]
+    return to_table(encode_features(frame, encoding), encode_target(frame, encoding))
+
+
+def encode_target(frame, encoding):
+    """The target of ``frame`` as 0..k-1 over the training classes (int32); every row's class must be one of them."""
     class_index = {label: index for index, label in enumerate(encoding["classes"])}
-    target = frame[encoding["target"]].map(class_index).to_numpy().astype("int32")
-    return to_table(encode_features(frame, encoding), target)
+    return frame[encoding["target"]].map(class_index).to_numpy().astype("int32")
 
 
 def check_id_column(id_column, columns):

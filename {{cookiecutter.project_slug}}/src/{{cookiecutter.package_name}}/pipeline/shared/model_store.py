@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from ...cli import UserError
 from .data_io import read_data_dir, read_json, write_json
-from .encoding import decode, encode_features
+from .encoding import decode, encode_features, encode_target
 
 MODELS = ("xgboost", "random_forest", "logistic_regression")
 # Types skops does not trust by default but that our own scikit-learn pipelines contain; the files
@@ -144,15 +144,16 @@ def score_holdout(model_dir, holdout, keep_features=False):
     else:
         frame = read_data_dir(holdout)
         frame = frame[frame[encoding["target"]].isin(encoding["classes"])]
-        target = frame[encoding["target"]].map({label: i for i, label in enumerate(encoding["classes"])})
-        batches = [(encode_features(frame, encoding), target.to_numpy().astype("int64"))]
+        batches = [(encode_features(frame, encoding), encode_target(frame, encoding))]
     targets, probabilities, features = [np.empty(0, dtype="int64")], [np.empty((0, len(encoding["classes"])))], []
     for X, y in batches:
         targets.append(y)
         probabilities.append(np.asarray(model.predict_proba(X), dtype="float64"))
         if keep_features:
             features.append(X)
-    X = (pd.concat(features, ignore_index=True) if len(features) > 1 else features[0]) if keep_features else None
+    X = None
+    if keep_features:
+        X = features[0] if len(features) == 1 else pd.concat(features, ignore_index=True)
     return Scored(np.concatenate(targets), np.concatenate(probabilities), encoding, X)
 
 
