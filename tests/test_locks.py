@@ -58,12 +58,15 @@ def test_the_claims_agree(project):
         assert f"Python {pythons[0]} to {pythons[-1]}" in readme.read_text(), readme
 
 
-def test_the_runtime_lock_has_no_dev_or_ci_tools_and_the_dev_lock_has_the_same_runtime_pins(project):
+def test_the_runtime_and_serving_locks_have_no_dev_or_ci_tools_and_the_dev_lock_has_the_same_pins(project):
     runtime = pinned((project / "requirements.txt").read_text())
+    serving = pinned((project / "requirements-serve.txt").read_text())  # what the container image installs
     dev = pinned((project / "requirements-dev.txt").read_text())
-    assert not DEV_ONLY & set(runtime)
+    assert not DEV_ONLY & set(runtime) and not DEV_ONLY & set(serving)
     assert DEV_ONLY <= set(dev)
-    assert {name: version for name, version in dev.items() if name in runtime} == runtime
+    assert set(runtime) < set(serving) and {"fastapi", "uvicorn"} <= set(serving) - set(runtime)
+    for lock in (runtime, serving):
+        assert {name: version for name, version in dev.items() if name in lock} == lock
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
