@@ -18,23 +18,23 @@ MODULES = {
     "pipeline/shared": ["__init__", "accepted", "chance", "dask_training", "data_io", "encoding", "gate", "metrics",
                         "model_checks", "model_store", "params", "partitions"],
     "delivery": ["__init__", "promote", "ci_promote", "mr_note", "data_push", "figures", "predict", "report",
-                 "tracking"],
+                 "serve", "tracking"],
     "storage": ["__init__", "remote", "s3_local"],
     "bake": ["__init__", "project_setup", "sample_data"],
 }
 RENDERED_FILES = {
-    ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".gitignore", ".gitlab-ci.yml", ".gitlab/ci/train-runner.yml",
-    "Makefile", "README.md", "sky/train-gpu.yaml",
-    *(f"docs/{page}.md" for page in ("pipeline", "storage", "ci", "tracking", "scaling", "design")),
+    ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".dockerignore", ".gitignore", ".gitlab-ci.yml",
+    ".gitlab/ci/train-runner.yml", "Dockerfile", "Makefile", "README.md", "sky/train-gpu.yaml",
+    *(f"docs/{page}.md" for page in ("pipeline", "storage", "ci", "serving", "tracking", "scaling", "design")),
     "baseline.txt", "docs/sample-report.png", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.txt",
-    "requirements-dev.txt",
+    "requirements-dev.txt", "requirements-serve.txt",
     *(f"src/{PACKAGE}/{folder + '/' if folder else ''}{module}.py" for folder, names in MODULES.items()
       for module in names),
     *(f"tests/{module}.py" for module in (
         "conftest", "test_bake_setup", "test_ci_promote", "test_cli", "test_data_push",
         "test_engines", "test_evaluate", "test_gate", "test_model_checks", "test_model_store", "test_params",
         "test_predict", "test_mr_note", "test_preprocess", "test_promote", "test_report", "test_report_sections",
-        "test_sanity", "test_storage", "test_tracking", "test_train", "test_validate")),
+        "test_sanity", "test_serve", "test_storage", "test_tracking", "test_train", "test_validate")),
 }
 SAMPLE_FILES = {"data/raw/batch_001.csv", "data/holdout/holdout.csv"}
 DVC_TRACKING_FILES = {"data/raw.dvc", "data/holdout.dvc", "data/.gitignore"}

@@ -13,12 +13,18 @@ actions and resources (a read-only user cannot write; nobody can read outside th
 HeadBucket is refused under a prefix-scoped policy) but not the `s3:prefix` condition of
 ListBucket: a listing outside the prefix is allowed there, unlike on AWS.
 
+The container-image job runs with a stand-in for BuildKit's `buildctl-daemonless.sh` first on
+PATH: no container daemon, registry or base image can run here. The stand-in records the tags the
+job asked for and the build context it had (the promote job's artifacts), which is what the test
+checks; the Dockerfile itself is checked by hadolint (test_serving.py).
+
 Tracking goes to a real MLflow server (standing in for GitLab's MLflow-compatible endpoint), its
 URI and token passed as the project's CI/CD variables would be: every repro job logs a run, every
 promotion registers a version.
 """
 
 import json
+import os
 import random
 import re
 import sys
@@ -30,7 +36,13 @@ from conftest import BUCKET, attempt, baked_project, iam_user, run
 
 pytestmark = pytest.mark.slow
 PREFIX = "team-model"
-MODEL_JOBS = ("repro", "promote")  # the default branch's model jobs (see Team.pipeline)
+MODEL_JOBS = ("repro", "promote", "container-image")  # the default branch's model jobs (see Team.pipeline)
+IMAGE_CONTEXT = ("Dockerfile", "requirements-serve.txt", "models/model.json", "model-card.json")
+STAND_IN_BUILDER = """#!/bin/sh
+# Stand-in for BuildKit: records, as three lines, the arguments, the build context and the model card.
+{{ echo "build $*"; ls -d Dockerfile requirements-serve.txt models/model.json model-card.json | tr '\\n' ' '; echo
+   tr -d '\\n' < model-card.json; echo; }} >> {log}
+"""
 
 
 def readme_policies(project):
@@ -46,7 +58,13 @@ class Team:
     def __init__(self, project, origin, s3, writer, reader, runs, tracking):
         self.project, self.origin, self.s3, self.tracking = project, origin, s3, tracking
         self.writer, self.reader, self.runs = writer, reader, runs
-        self.timings = {}
+        self.builds = runs.parent / "builds.log"  # what the stand-in builder was asked for
+        bin_dir = runs.parent / "bin"
+        bin_dir.mkdir()
+        builder = bin_dir / "buildctl-daemonless.sh"
+        builder.write_text(STAND_IN_BUILDER.format(log=self.builds))
+        builder.chmod(0o755)
+        self.path = f"{bin_dir}:{os.environ['PATH']}"
 
     def pipeline(self, branch="main", source="push", jobs=(), **variables):
         """Run a pipeline of ``branch``'s tip on origin in a fresh clone; (exit code, output).
@@ -65,7 +83,17 @@ class Team:
             variables.update(self.writer)
         flags = " ".join([*jobs, "--shell-isolation",
                           *(f"--variable {name}={value}" for name, value in variables.items())])
-        return attempt(f'make ci-local CI_LOCAL_ARGS="{flags}"', clone)
+        return attempt(f'make ci-local CI_LOCAL_ARGS="{flags}"', clone, env={"PATH": self.path})
+
+    def built_images(self):
+        """[(tags, model card)] of each image the container-image job built, whose build context held
+        the Dockerfile, the serving lock, the model and its card."""
+        lines = self.builds.read_text().splitlines() if self.builds.exists() else []
+        builds = []
+        for build, context, card in zip(lines[0::3], lines[1::3], lines[2::3], strict=True):
+            assert sorted(context.split()) == sorted(IMAGE_CONTEXT), context
+            builds.append((re.search(r'name=([^"]+)"', build).group(1).split(","), json.loads(card)))
+        return builds
 
     def keys(self):
         listed = self.s3.client.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/")
@@ -148,7 +176,7 @@ def test_the_policies_are_enforced_as_the_pipeline_relies_on(team):
 def step_a_the_first_push_trains_and_promotes(team):
     code, out = team.pipeline()
     assert code == 0, out
-    assert job_results(out) == {"checks": "PASS", "repro": "PASS", "promote": "PASS"}
+    assert job_results(out) == {"checks": "PASS", "repro": "PASS", "promote": "PASS", "container-image": "PASS"}
     promotion = team.origin_log()[0]
     assert promotion.startswith("Promote model: roc_auc ")
     assert promotion.endswith("(was 0.5000), registered as churn-model version 1 [skip ci]")
@@ -161,6 +189,12 @@ def step_a_the_first_push_trains_and_promotes(team):
     assert any("/files/md5/" in key for key in team.keys())
     author = run(f"git --git-dir {team.origin} log -1 --format=%ae main", team.project).strip()
     assert author != "ci-promotion@localhost"
+    # The image of the promoted model: tagged with the promotion commit and the registry version.
+    promoted = run(f"git --git-dir {team.origin} rev-parse main", team.project).strip()
+    [(tags, card)] = team.built_images()
+    assert [tag.rsplit(":", 1)[1] for tag in tags] == [promoted, "model-v1"]
+    assert card["promotion_commit"] == promoted and card["registry_version"] == 1
+    assert card["model_md5"] and card["score"] == float(team.origin_file("baseline.txt"))
 
 
 def step_b_a_schedule_and_a_manual_run_on_the_up_to_date_branch_pass_and_promote_nothing(team):
@@ -168,10 +202,10 @@ def step_b_a_schedule_and_a_manual_run_on_the_up_to_date_branch_pass_and_promote
     for source in ("schedule", "web"):
         code, out = team.pipeline(source=source, jobs=MODEL_JOBS)
         assert code == 0, out
-        assert job_results(out) == {"repro": "PASS", "promote": "PASS"}
+        assert job_results(out) == {"repro": "PASS", "promote": "PASS", "container-image": "PASS"}
         assert "Running stage" not in out
-        assert "nothing to promote" in out
-    assert team.origin_log() == log
+        assert "nothing to promote" in out and "so there is no new image" in out
+    assert team.origin_log() == log and len(team.built_images()) == 1
     assert team.registered_versions() == [1]
 
 
@@ -182,7 +216,7 @@ def step_c_a_push_that_changes_only_the_ci_file_passes(team):
     run("git commit -qam 'CI: a comment' && git push -q origin main", team.project)
     code, out = team.pipeline(jobs=MODEL_JOBS)
     assert code == 0, out
-    assert job_results(out) == {"repro": "PASS", "promote": "PASS"}
+    assert job_results(out) == {"repro": "PASS", "promote": "PASS", "container-image": "PASS"}
     assert "Running stage" not in out
 
 
@@ -230,6 +264,8 @@ def step_e_a_data_push_then_a_readme_push_the_tip_pipeline_trains_and_promotes(t
     assert team.origin_log()[0].endswith("registered as churn-model version 2 [skip ci]")
     assert team.registered_versions() == [1, 2]
     assert float(team.origin_file("baseline.txt")) > baseline
+    tags, card = team.built_images()[-1]
+    assert tags[1].endswith(":model-v2") and card["registry_version"] == 2
 
 
 def step_f_a_fresh_clone_of_the_promoted_branch_restores_everything_without_running_it(team, tmp_path):

@@ -20,6 +20,8 @@ from . import tracking
 from .promote import accept
 
 PROMOTED_FILES = ["baseline.txt", "dvc.lock", "reports"]
+# For the job after promotion (`container-image`): the promotion commit and registry version, as dotenv.
+IMAGE_ENV_FILE = "image.env"
 
 
 PUSH_HELP = (
@@ -114,7 +116,10 @@ def promote(branch, commit):
         reason = pushed.stderr.strip().replace(os.environ.get("GITLAB_PUSH_TOKEN") or "\0", "[MASKED]")
         raise UserError(f"git push of the promotion commit was rejected ({reason}): {PUSH_HELP}")
     print(f"promote: pushed '{message}' to {branch}")
-    tracking.link_promotion(version, git("rev-parse", "HEAD").stdout.strip())
+    promotion = git("rev-parse", "HEAD").stdout.strip()
+    tracking.link_promotion(version, promotion)
+    with open(IMAGE_ENV_FILE, "w") as handle:
+        handle.write(f"PROMOTION_COMMIT={promotion}\nREGISTRY_VERSION={version or ''}\n")
 
 
 @command
