@@ -54,7 +54,7 @@ def describe_model(encoding):
     model_md5 = next((out.get("md5") for out in outs if out.get("path") == str(config.MODEL_DIR)), None)
     scores = read_json(config.METRICS_FILE) if config.METRICS_FILE.exists() else {}
     found = git("log", "-1", "--format=%H%n%s", "--", str(config.BASELINE_FILE), check=False)
-    commit, subject = (found.stdout.split("\n", 1) + [""])[:2] if found.returncode == 0 and found.stdout else ("", "")
+    commit, _, subject = found.stdout.strip().partition("\n") if found.returncode == 0 else ("", "", "")
     promoted = subject.startswith("Promote model:")
     version = re.search(r"registered as (\S+) version (\d+)", subject) if promoted else None
     return {
@@ -63,7 +63,7 @@ def describe_model(encoding):
         "metric": metric,
         "score": scores.get(metric),
         "baseline": gate.read_baseline() if config.BASELINE_FILE.exists() else None,
-        "promotion_commit": commit.strip() if promoted else None,
+        "promotion_commit": commit if promoted else None,
         "registered_model": version.group(1) if version else None,
         "registry_version": int(version.group(2)) if version else None,
         "target": encoding["target"],
@@ -222,8 +222,8 @@ def main(argv=None):
         return 0
     import uvicorn
 
-    score = f"{card['score']:.4f}" if card["score"] is not None else "not evaluated"
-    print(f"serve: the {card['model']} model {card['model_md5'] or ''} ({card['metric']} {score}) "
+    shown = f"{card['score']:.4f}" if card["score"] is not None else "not evaluated"
+    print(f"serve: the {card['model']} model {card['model_md5'] or ''} ({card['metric']} {shown}) "
           f"on http://{args.host}:{args.port}, docs at /docs", flush=True)
     uvicorn.run(create_app(model, encoding, card), host=args.host, port=args.port)
     return 0
