@@ -43,3 +43,30 @@ def test_no_author_at_all_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UserError, match="PROMOTION_AUTHOR_NAME and PROMOTION_AUTHOR_EMAIL"):
         ci_promote.author()
+
+
+def test_the_last_promotion_is_read_back_from_the_subject_promote_writes(monkeypatch, tmp_path):
+    import subprocess
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+    def commit(subject):
+        subprocess.run(["git", "-c", "user.name=CI", "-c", "user.email=ci@example.com", "commit", "-qam", subject],
+                       check=True)
+
+    subprocess.run(["git", "init", "-q"], check=True)
+    assert ci_promote.last_promotion() == (None, None, None)  # no history yet
+    (tmp_path / "baseline.txt").write_text("0.5\n")
+    subprocess.run(["git", "add", "baseline.txt"], check=True)
+    commit("First commit")
+    assert ci_promote.last_promotion() == (None, None, None)  # the accepted model was never promoted
+    for version, registered in ((None, ""), (7, ci_promote.REGISTERED.format(model="my-model", version=7))):
+        (tmp_path / "baseline.txt").write_text(f"0.{version or 6}\n")
+        commit(ci_promote.SUBJECT.format(metric="roc_auc", new=0.6, old=0.5, registered=registered))
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+        assert ci_promote.last_promotion() == (head, "my-model" if version else None, version)
+    (tmp_path / "notes.txt").write_text("x\n")
+    subprocess.run(["git", "add", "notes.txt"], check=True)
+    commit("A later commit that leaves baseline.txt alone")
+    assert ci_promote.last_promotion()[2] == 7

@@ -8,6 +8,7 @@ safe against races: when the branch has moved since this pipeline started, nothi
 """
 
 import os
+import re
 import sys
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,6 +23,25 @@ from .promote import accept
 PROMOTED_FILES = ["baseline.txt", "dvc.lock", "reports"]
 # For the job after promotion (`container-image`): the promotion commit and registry version, as dotenv.
 IMAGE_ENV_FILE = "image.env"
+
+
+# The promotion commit's subject: written by promote(), read back by last_promotion().
+SUBJECT = "Promote model: {metric} {new:.4f} (was {old:.4f}){registered} [skip ci]"
+REGISTERED = ", registered as {model} version {version}"
+
+
+def last_promotion():
+    """(commit, registered model, registry version) of the last promotion commit that changed
+    baseline.txt in this checkout; (None, None, None) when the accepted model was never promoted
+    (or Git is not here); the model and version are None when nothing was registered."""
+    found = git("log", "-1", "--format=%H%n%s", "--", str(config.BASELINE_FILE), check=False)
+    commit, _, subject = found.stdout.strip().partition("\n") if found.returncode == 0 else ("", "", "")
+    if not subject.startswith(SUBJECT.split("{")[0]):
+        return None, None, None
+    registered = re.search(REGISTERED.format(model=r"(\S+)", version=r"(\d+)"), subject)
+    if not registered:
+        return commit, None, None
+    return commit, registered.group(1), int(registered.group(2))
 
 
 PUSH_HELP = (
@@ -105,8 +125,8 @@ def promote(branch, commit):
     git("add", *PROMOTED_FILES)
     metric = params["evaluate"]["metric"]
     version = tracking.register(metric, new, commit)  # None when tracking is off or the server failed us
-    registered = f", registered as {tracking.MODEL} version {version}" if version else ""
-    message = f"Promote model: {metric} {new:.4f} (was {old:.4f}){registered} [skip ci]"
+    registered = REGISTERED.format(model=tracking.MODEL, version=version) if version else ""
+    message = SUBJECT.format(metric=metric, new=new, old=old, registered=registered)
     git(*author(), "commit", "--quiet", "-m", message)
     pushed = git("push", "--quiet", push_target(), f"HEAD:refs/heads/{branch}", check=False)
     if pushed.returncode != 0:

@@ -16,15 +16,14 @@ are scored as one batch. A body over SERVE_MAX_BYTES (default 8 MiB) is refused 
 import io
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
 from .. import config
-from ..cli import UserError, command, git, parser
+from ..cli import UserError, command, parser
 from ..pipeline.shared import gate
 from ..pipeline.shared.data_io import read_csv, read_json
-from . import predict, tracking
+from . import ci_promote, predict, tracking
 
 MAX_BYTES = int(os.environ.get("SERVE_MAX_BYTES", 8 * 2**20))
 # Written by the CI image job next to the model (the image has no Git history to read it from).
@@ -45,27 +44,18 @@ def describe_model(encoding):
     the metrics and Git history say (fields left null when unknown)."""
     if MODEL_CARD_FILE.exists():
         return read_json(MODEL_CARD_FILE)
-    import yaml
-
-    params = config.load_params()
-    metric = params["evaluate"]["metric"]
-    lock = yaml.safe_load(Path("dvc.lock").read_text()) if Path("dvc.lock").exists() else {}
-    outs = lock.get("stages", {}).get("train", {}).get("outs", [])
-    model_md5 = next((out.get("md5") for out in outs if out.get("path") == str(config.MODEL_DIR)), None)
+    metric = config.load_params()["evaluate"]["metric"]
     scores = read_json(config.METRICS_FILE) if config.METRICS_FILE.exists() else {}
-    found = git("log", "-1", "--format=%H%n%s", "--", str(config.BASELINE_FILE), check=False)
-    commit, _, subject = found.stdout.strip().partition("\n") if found.returncode == 0 else ("", "", "")
-    promoted = subject.startswith("Promote model:")
-    version = re.search(r"registered as (\S+) version (\d+)", subject) if promoted else None
+    commit, registered_model, version = ci_promote.last_promotion()
     return {
         "model": read_json(config.MODEL_DIR / "model.json")["model"],
-        "model_md5": model_md5,
+        "model_md5": tracking.model_hash(),
         "metric": metric,
         "score": scores.get(metric),
         "baseline": gate.read_baseline() if config.BASELINE_FILE.exists() else None,
-        "promotion_commit": commit if promoted else None,
-        "registered_model": version.group(1) if version else None,
-        "registry_version": int(version.group(2)) if version else None,
+        "promotion_commit": commit,
+        "registered_model": registered_model,
+        "registry_version": version,
         "target": encoding["target"],
         "classes": encoding["classes"],
     }
