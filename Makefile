@@ -17,7 +17,7 @@ DEMO_DIR := demo
 export PATH := $(abspath $(VENV))/bin:$(abspath node_modules/.bin):$(PATH)
 export DVC_NO_ANALYTICS := 1
 
-.PHONY: help venv demo test test-fast bench bench-checks bench-full screenshot lint clean
+.PHONY: help venv demo test test-fast bench bench-checks bench-serving bench-full screenshot lint clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,12 +74,15 @@ $(BENCH_STAMP): $(STAMP) bench/requirements.txt
 	$(VENV)/bin/pip install --quiet -r bench/requirements.txt
 	touch $@
 
-bench: $(BENCH_STAMP) ## Speed at 100k and 1M rows, engines at 1M and 5M, checks on 14 real datasets (about 75 min) -> docs/benchmarks.md
-	python bench/run.py --sizes 100000 1000000 --repeat 3 --parts speed quality engines checks \
+bench: $(BENCH_STAMP) $(MLFLOW_STAMP) ## Speed at 100k and 1M rows, engines at 1M and 5M, checks on 14 real datasets, serving against MLflow (about 80 min) -> docs/benchmarks.md
+	python bench/run.py --sizes 100000 1000000 --repeat 3 --parts speed quality engines checks serving \
 		--engine-sizes 1000000 5000000
 
 bench-checks: $(BENCH_STAMP) ## Only the false-alarm and defect part of the benchmarks (about 35 min) -> docs/benchmarks.md
 	python bench/run.py --parts checks
+
+bench-serving: $(STAMP) $(MLFLOW_STAMP) ## Only make serve against MLflow's model server (about 5 min) -> docs/benchmarks.md
+	python bench/run.py --parts serving
 
 bench-full: $(STAMP) ## Benchmarks at 100k, 1M and 5M rows (about an hour) -> docs/benchmarks.md
 	python bench/run.py --sizes 100000 1000000 5000000 --repeat 3

@@ -13,11 +13,12 @@ pytestmark = pytest.mark.slow
 def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     report = tmp_path / "benchmarks.md"
     # run() fails with the harness's output, so a broken part says where it broke.
-    run(f"{sys.executable} bench/run.py --sizes 3000 --repeat 1 --small-quality --small-checks "
-        f"--parts speed quality engines checks --engine-sizes 3000 --output {report}", TEMPLATE_DIR)
+    run(f"{sys.executable} bench/run.py --sizes 3000 --repeat 1 --small-quality --small-checks --small-serving "
+        f"--parts speed quality engines checks serving --engine-sizes 3000 --output {report}", TEMPLATE_DIR)
     text = report.read_text()
     for heading in ("## Fixed costs", "## Cold runs and re-runs", "## Peak memory per stage", "## Model quality",
-                    "## Engines: local against dask", "## Checks on real data: false alarms and caught defects"):
+                    "## Engines: local against dask", "## Checks on real data: false alarms and caught defects",
+                    "## Serving: `make serve` against MLflow's model server"):
         assert heading in text
     # Iris (38 holdout rows), every model: no check that stops the pipeline fails on the clean data,
     # and each injected defect is caught by the check made for it.
@@ -36,6 +37,11 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     assert "ran: evaluate |" in row  # an evaluate parameter re-runs evaluate alone
     assert "ran: train, evaluate, sanity |" in row
     assert re.search(r"\| no-op `make repro` \(5 stages\) \| [\d.]+ s", text)
+    # Both servers answered the same rows alike (the harness stops otherwise), then every load on each.
+    served = [line.split(" | ")[:3] for line in text.splitlines() if re.match(r"\| (1|100) \| (1|8) \| ", line)]
+    assert sorted(served) == sorted([f"| {rows}", str(at_once), server] for rows in (1, 100) for at_once in (1, 8)
+                                    for server in ("make serve", "MLflow"))
+    assert re.search(r"- serving throughput, 100 row\(s\), 8 at a time: make serve \d+ requests/s against MLflow", text)
     report.unlink()  # the raw results saved beside it give the same report again
     run(f"{sys.executable} bench/run.py --report-only --output {report}", TEMPLATE_DIR)
     assert report.read_text() == text

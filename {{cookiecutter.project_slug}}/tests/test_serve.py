@@ -84,6 +84,27 @@ def test_every_model_answers_what_make_predict_writes(params, workspace, model):
         running.stop()
 
 
+def test_the_id_column_is_echoed_and_a_missing_id_is_null(params, workspace):
+    for folder, rows, seed in (("raw", 600, 1), ("holdout", 400, 2)):
+        frame = sample_frame(rows, seed=seed)
+        frame.insert(0, "account", range(len(frame)))
+        frame.to_csv(next(workspace[folder].glob("*.csv")), index=False)
+    params["data"]["id_column"] = "account"
+    run_preprocess(params, workspace)
+    run_train(params, workspace)
+    running = Service(workspace["models"])
+    try:
+        rows = sample_frame(3, seed=4).drop(columns=[running.encoding["target"]])
+        rows.insert(0, "account", [7001, None, 7003])
+        status, answer = running.call("POST", "/predict", as_json(rows))
+        assert status == 200, answer
+        assert [row["account"] for row in answer] == [7001, None, 7003]
+        assert [row["prediction"] for row in answer] == predict.predict(rows, running.model, running.encoding)[
+            "prediction"].tolist()
+    finally:
+        running.stop()
+
+
 def test_unseen_categories_gaps_and_extra_columns_are_fine(service):
     rows = sample_frame(3, seed=9)
     rows.loc[0, "contract"] = "ten-year"
