@@ -10,18 +10,15 @@ from {{ cookiecutter.package_name }} import config
 from {{ cookiecutter.package_name }}.delivery import figures, report
 from {{ cookiecutter.package_name }}.pipeline import evaluate, sanity, validate
 
-from conftest import run_preprocess, run_train
-
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-def project(params, workspace, monkeypatch):
+def project(params, trained, monkeypatch):
     """A workspace where every stage ran, as the current folder (report paths are project paths)."""
+    workspace = trained
     monkeypatch.chdir(workspace["raw"].parents[1])
     validate.run(params, workspace["raw"], workspace["holdout"], workspace["validate"])
-    run_preprocess(params, workspace)
-    run_train(params, workspace)
     evaluate.run(params, workspace["processed"], workspace["models"], workspace["baseline"], workspace["evaluate"])
     sanity.run(params, workspace["processed"], workspace["models"], workspace["cv"], workspace["sanity"])
     return workspace
