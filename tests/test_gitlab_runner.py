@@ -66,12 +66,13 @@ class Team:
         builder.chmod(0o755)
         self.path = f"{bin_dir}:{os.environ['PATH']}"
 
-    def pipeline(self, branch="main", source="push", jobs=(), **variables):
+    def pipeline(self, branch="main", source="push", jobs=(), list_only=False, **variables):
         """Run a pipeline of ``branch``'s tip on origin in a fresh clone; (exit code, output).
         ``jobs``: only these jobs, whatever their rules say (gitlab-ci-local runs a named job
-        unconditionally), for steps on the default branch, where the rules run every job anyway.
-        The `checks` job (`make lint test`) gives the same result for the same code: it runs in the
-        first pipeline and in the merge request's, where the rules themselves are under test."""
+        unconditionally); ``list_only``: the jobs the rules choose, run none (gitlab-ci-local
+        --list). The `checks` job (`make lint test`) gives the same result for the same code: it
+        runs in the first pipeline only; later steps list the jobs the rules choose and run the
+        model jobs among them by name."""
         clone = self.runs / f"run-{len(list(self.runs.iterdir())) + 1}"
         self.last_run = clone
         run(f"git clone -q --branch {branch} {self.origin} {clone}", self.runs)
@@ -81,7 +82,7 @@ class Team:
                      **variables}
         if branch == "main":  # protected variables reach the protected branch only
             variables.update(self.writer)
-        flags = " ".join([*jobs, "--shell-isolation",
+        flags = " ".join([*jobs, "--list" if list_only else "--shell-isolation",
                           *(f"--variable {name}={value}" for name, value in variables.items())])
         return attempt(f'make ci-local CI_LOCAL_ARGS="{flags}"', clone, env={"PATH": self.path})
 
@@ -128,6 +129,13 @@ class Team:
     def sync(self):
         """The developer takes in what CI pushed (promotion commits)."""
         run("git pull -q --ff-only origin main", self.project)
+
+
+def listed_jobs(output):
+    """{job: when} from gitlab-ci-local --list: the jobs the rules put in the pipeline."""
+    header, *rows = output[output.index("name "):].splitlines()
+    when = header.index(" when ") + 1  # a column of its own: the description before it is often empty
+    return {row.split()[0]: row[when:].split()[0] for row in rows if row.strip()}
 
 
 def job_results(output):
@@ -228,11 +236,15 @@ def step_d_a_merge_request_with_read_only_keys_trains_reports_and_writes_nothing
     run("git commit -qam 'Try shallower trees' && git push -q origin shallower-trees", team.project)
     run("git checkout -q main", team.project)
     heads = team.heads()
-    code, out = team.pipeline(branch="shallower-trees", source="merge_request_event", CI_MERGE_REQUEST_IID="1",
-                              CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main")
+    merge_request = {"branch": "shallower-trees", "source": "merge_request_event", "CI_MERGE_REQUEST_IID": "1",
+                     "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}
+    # The rules pick the jobs: no promotion and no image from a merge request, a report even when
+    # the gate fails. Then the model jobs among them run (`checks`, `make lint test`, ran in step a).
+    code, out = team.pipeline(list_only=True, **merge_request)
+    assert code == 0 and listed_jobs(out) == {"checks": "on_success", "repro": "on_success", "report": "always"}, out
+    code, out = team.pipeline(jobs=("repro", "report"), **merge_request)
     assert code == 0, out
-    # The rules pick the jobs (no promotion from a merge request); named jobs would bypass them.
-    assert job_results(out) == {"checks": "PASS", "repro": "PASS", "report": "PASS"}
+    assert job_results(out) == {"repro": "PASS", "report": "PASS"}
     assert "S3: using the read-only keys" in out and "Running stage 'train'" in out
     assert team.keys() == keys  # nothing written to S3
     assert team.origin_file("baseline.txt") == main
