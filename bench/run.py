@@ -5,7 +5,8 @@ write, on synthetic and bundled datasets. Checks (bench/false_alarms.py): the da
 checks on clean real datasets (false alarms) and with injected defects (caught). Engines
 (--parts engines): train.engine local against dask, wall time, peak memory per process and
 score, and the largest row count each fits. Serving (bench/serving.py): `make serve` against
-MLflow's model server on the same model and load.
+MLflow's model server on the same model and load. AutoML (bench/automl.py): the default model
+against FLAML at a fixed wall budget on real datasets.
 
 Every figure is whole processes timed from outside, the median of --repeat runs with the spread
 (min-max). Workloads: bake; no-op `make repro` against a one-stage DVC project's no-op; cold
@@ -18,6 +19,7 @@ report (docs/benchmarks.json), so the report can be written again without re-run
     python bench/run.py --parts engines --engine-sizes 1000000 5000000
     python bench/run.py --parts checks
     python bench/run.py --parts serving
+    python bench/run.py --parts automl --automl-budget 60 --automl-seeds 3
     python bench/run.py --report-only
 """
 
@@ -35,6 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+import automl  # noqa: E402
 import false_alarms  # noqa: E402
 import quality  # noqa: E402
 import serving  # noqa: E402
@@ -216,7 +219,7 @@ def main(argv=None):
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--output", default=str(TEMPLATE_DIR / "docs" / "benchmarks.md"))
-    parser.add_argument("--parts", nargs="+", choices=("speed", "quality", "engines", "checks", "serving"),
+    parser.add_argument("--parts", nargs="+", choices=("speed", "quality", "engines", "checks", "serving", "automl"),
                         default=["speed", "quality"],
                         help="what to measure; the saved figures of the other part are kept")
     parser.add_argument("--engine-sizes", type=int, nargs="+", default=[1_000_000, 5_000_000],
@@ -225,6 +228,10 @@ def main(argv=None):
     parser.add_argument("--small-checks", action="store_true",
                         help="one small dataset in the checks part (for the tests)")
     parser.add_argument("--small-serving", action="store_true", help="a few requests per load (for the tests)")
+    parser.add_argument("--small-automl", action="store_true",
+                        help="one small dataset in the automl part (for the tests)")
+    parser.add_argument("--automl-budget", type=int, default=60, help="FLAML's wall budget per run, in seconds")
+    parser.add_argument("--automl-seeds", type=int, default=3, help="splits per dataset in the automl part")
     parser.add_argument("--report-only", action="store_true",
                         help="only write the report again, from the raw results the last run saved beside it")
     args = parser.parse_args(argv)
@@ -252,6 +259,9 @@ def main(argv=None):
         if "checks" in args.parts:
             results.update(checks=false_alarms.run(bake, workdir, log, small=args.small_checks),
                            checks_date=time.strftime("%Y-%m-%d"))
+        if "automl" in args.parts:
+            results.update(automl=automl.run(bake, workdir, log, small=args.small_automl, budget=args.automl_budget,
+                                             seeds=args.automl_seeds), automl_date=time.strftime("%Y-%m-%d"))
         if "serving" in args.parts:
             results.update(serving=serving.run(bake, workdir, log, small=args.small_serving),
                            serving_date=time.strftime("%Y-%m-%d"))

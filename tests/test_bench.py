@@ -14,11 +14,13 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     report = tmp_path / "benchmarks.md"
     # run() fails with the harness's output, so a broken part says where it broke.
     run(f"{sys.executable} bench/run.py --sizes 3000 --repeat 1 --small-quality --small-checks --small-serving "
-        f"--parts speed quality engines checks serving --engine-sizes 3000 --output {report}", TEMPLATE_DIR)
+        "--small-automl --automl-budget 3 --automl-seeds 2 "
+        f"--parts speed quality engines checks serving automl --engine-sizes 3000 --output {report}", TEMPLATE_DIR)
     text = report.read_text()
     for heading in ("## Fixed costs", "## Cold runs and re-runs", "## Peak memory per stage", "## Model quality",
                     "## Engines: local against dask", "## Checks on real data: false alarms and caught defects",
-                    "## Serving: `make serve` against MLflow's model server"):
+                    "## Serving: `make serve` against MLflow's model server",
+                    "## Against AutoML: the default model and FLAML at 3 s"):
         assert heading in text
     # Iris (38 holdout rows), every model: no check that stops the pipeline fails on the clean data,
     # and each injected defect is caught by the check made for it.
@@ -42,6 +44,15 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     assert sorted(served) == sorted([f"| {rows}", str(at_once), server] for rows in (1, 100) for at_once in (1, 8)
                                     for server in ("make serve", "MLflow"))
     assert re.search(r"- serving throughput, 100 row\(s\), 8 at a time: make serve \d+ requests/s against MLflow", text)
+    # Iris on two seeds: both sides scored the same holdout files, FLAML within its budget and refit.
+    section = text.split("## Against AutoML")[1].split("\n## ")[0]
+    automl = next(line for line in section.splitlines() if line.startswith("| iris | "))
+    pipeline, flaml = (float(cell) for cell in automl.split(" | ")[3:5])
+    assert all(0.5 < score <= 1 for score in (pipeline, flaml)), automl
+    flaml_seconds = float(re.search(r"\| ([\d.]+) s \(3 s\) \|", automl).group(1))
+    assert 2 <= flaml_seconds < 60, automl
+    assert re.search(r"- against FLAML at 3 s on iris: pipeline - FLAML [-+][\d.]+ \(target >= -0.01: (met|MISSED)\)",
+                     text)
     report.unlink()  # the raw results saved beside it give the same report again
     run(f"{sys.executable} bench/run.py --report-only --output {report}", TEMPLATE_DIR)
     assert report.read_text() == text

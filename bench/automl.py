@@ -1,0 +1,105 @@
+"""AutoML: the pipeline's default model against FLAML given a fixed wall budget, on the same files.
+
+The datasets are the real public ones of the checks part with 1,000 rows or more (binary and
+multiclass, text columns, ordered grades such as diamonds' colour and clarity; nothing is
+downloaded). Each is split into training and holdout files (stratified, 25 % holdout) once per
+seed, and both sides get the same two files: the pipeline is a freshly baked project with its
+default params.yaml (only `data.target` and `evaluate.metric` set), run with `make repro`; FLAML
+2.8 (`bench/flaml_script.py`, from its own environment `.venv-flaml`: it takes XGBoost < 3) reads
+the files with pandas and runs `AutoML.fit` with the budget, the same metric, the seed and as many
+threads as the machine has cores, its final refit on every training row included in its wall
+time. Score: ROC AUC for binary targets, accuracy for multiclass ones, on the holdout file; the
+difference is paired (the same split for both), its mean over the seeds with the smallest and
+largest. A tuned pipeline (`make tune`) is not built yet: this table is the default model's gap.
+"""
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import false_alarms
+import quality
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[1]
+FLAML_PYTHON = TEMPLATE_DIR / ".venv-flaml" / "bin" / "python"
+MIN_ROWS = 1000
+GOAL = 0.01  # the default model within this much of FLAML on every dataset (mean over the seeds)
+
+
+def datasets(small=False):
+    found = false_alarms.datasets(small)
+    if small:
+        return found
+    return {name: found[name] for name in ("orange juice (ISLR)", "digits", "mortgage denial (AER)", "wage (ISLR)",
+                                           "caravan (ISLR)", "credit default (ISLR)", "diamonds (ggplot2)",
+                                           "flights (nycflights13)")}
+
+
+def flaml(train_csv, holdout_csv, target, metric, budget, seed):
+    output = subprocess.run([FLAML_PYTHON, Path(__file__).with_name("flaml_script.py"), train_csv, holdout_csv,
+                             target, metric, str(budget), str(seed), str(os.cpu_count())],
+                            check=True, capture_output=True, text=True).stdout
+    return json.loads(output.splitlines()[-1])
+
+
+def run(bake, workdir, log, small=False, budget=60, seeds=3):
+    if not FLAML_PYTHON.exists():
+        raise SystemExit("the FLAML environment is missing: `make bench` installs it (.venv-flaml)")
+    rows = []
+    for name, (about, load) in datasets(small).items():
+        frame, target = load()
+        assert small or len(frame) >= MIN_ROWS, name
+        metric = "roc_auc" if frame[target].nunique() == 2 else "accuracy"
+        project = bake(workdir, "automl-" + re.sub(r"\W+", "-", name))[1]
+        row = {"dataset": name, "about": about, "metric": metric, "budget": budget,
+               "pipeline": [], "pipeline_seconds": [], "flaml": [], "flaml_seconds": [], "flaml_best": []}
+        for seed in range(seeds):
+            log(f"automl: {name}, seed {seed}: pipeline, then FLAML for {budget} s")
+            train, holdout = quality.split(frame, target, seed)
+            start = time.perf_counter()
+            row["pipeline"].append(quality.pipeline_score(project, train, holdout, target, metric))
+            row["pipeline_seconds"].append(time.perf_counter() - start)
+            result = flaml(project / "data/raw/data.csv", project / "data/holdout/data.csv", target, metric, budget,
+                           seed)
+            row["flaml"].append(result["score"])
+            row["flaml_seconds"].append(result["seconds"])
+            row["flaml_best"].append(result["best"])
+        rows.append(row)
+    return rows
+
+
+def differences(row):
+    return [ours - theirs for ours, theirs in zip(row["pipeline"], row["flaml"], strict=True)]
+
+
+def mean(values):
+    return sum(values) / len(values)
+
+
+def gap(row):
+    """Pipeline minus FLAML, the mean of the paired differences over the seeds."""
+    return mean(differences(row))
+
+
+def met(row):
+    return gap(row) >= -GOAL
+
+
+def table(rows):
+    lines = ["| dataset | what it is | metric | pipeline (defaults) | FLAML | pipeline - FLAML: mean (min, max) | "
+             "pipeline wall time | FLAML wall time (budget) | FLAML's best models | goal: within "
+             f"{GOAL} |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        gaps = differences(r)
+        lines.append(f"| {r['dataset']} | {r['about']} | {r['metric']} | {mean(r['pipeline']):.4f} | "
+                     f"{mean(r['flaml']):.4f} | **{gap(r):+.4f}** ({min(gaps):+.4f}, {max(gaps):+.4f}) | "
+                     f"{mean(r['pipeline_seconds']):.0f} s | {mean(r['flaml_seconds']):.0f} s ({r['budget']} s) | "
+                     f"{', '.join(sorted(set(r['flaml_best'])))} | {'met' if met(r) else 'MISSED'} |")
+    behind = [r["dataset"] for r in rows if not met(r)]
+    lines += ["", f"{len(rows) - len(behind)} of {len(rows)} datasets within {GOAL} of FLAML (mean of "
+              f"{len(rows[0]['pipeline'])} seed(s)); mean difference over the datasets "
+              f"{mean([gap(r) for r in rows]):+.4f}." + (f" Behind: {', '.join(behind)}." if behind else "")]
+    return lines
