@@ -131,11 +131,20 @@ class Team:
         run("git pull -q --ff-only origin main", self.project)
 
 
+WHEN = ("on_success", "on_failure", "always", "manual", "delayed", "never")
+
+
 def listed_jobs(output):
-    """{job: when} from gitlab-ci-local --list: the jobs the rules put in the pipeline."""
+    """{job: when} from gitlab-ci-local --list: the jobs the rules put in the pipeline. Rows are
+    told from other lines (under `make test`, make's own "Leaving directory") by their `when`."""
     header, *rows = output[output.index("name "):].splitlines()
     when = header.index(" when ") + 1  # a column of its own: the description before it is often empty
-    return {row.split()[0]: row[when:].split()[0] for row in rows if row.strip()}
+    jobs = {}
+    for row in rows:
+        cells = row[when:].split()
+        if cells and cells[0] in WHEN:
+            jobs[row.split()[0]] = cells[0]
+    return jobs
 
 
 def job_results(output):
