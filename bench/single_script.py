@@ -1,10 +1,10 @@
 """The single-script baseline: the pipeline's work in one Python process, without DVC.
 
 Same files read with the same fast reader, the same preprocessing, the same model and
-hyperparameters with the same k-fold cross-validation (on the same sample), the same holdout
-metrics and the same prediction checks. What it leaves out is exactly what the pipeline adds:
-separate processes per stage, Parquet between stages, saving and loading the model, and DVC's
-bookkeeping.
+hyperparameters (early stopping on the same inner split) with the same k-fold cross-validation
+(on the same sample), the same holdout metrics and the same prediction checks. What it leaves
+out is exactly what the pipeline adds: separate processes per stage, Parquet between stages,
+saving and loading the model, and DVC's bookkeeping.
 
     python single_script.py <project dir>
 """
@@ -54,8 +54,9 @@ def main():
     def build():
         return model_store.build(kind, settings[kind], seed, encoding, settings["one_hot_max_categories"])
 
-    train.cross_validate(build, seed, settings["cv_folds"], X, y, settings.get("cv_max_rows"))
-    model = build().fit(X, y)
+    share = settings["validation_share"]
+    train.cross_validate(build, seed, settings["cv_folds"], X, y, settings.get("cv_max_rows"), share)
+    model = model_store.fit(build(), X, y, seed, share)
     proba = model.predict_proba(X_hold)
     scores = metrics.score_all(y_hold, proba)
     assert np.isfinite(proba).all() and len(proba) == len(y_hold)

@@ -86,3 +86,34 @@ def test_training_reports_each_fold_and_the_final_fit(params, workspace, capsys)
     out = capsys.readouterr().out
     assert [f"train: CV fold {i}/3 on" in out for i in (1, 2, 3)] == [True] * 3
     assert out.index("CV fold 3/3") < out.index("train: fitting the final model on 600 rows")
+
+
+@pytest.mark.parametrize("labels", [[0] * 90 + [1] * 10, [0] * 50 + [1] * 30 + [2] * 19 + [3]])
+def test_the_early_stopping_share_is_a_stratified_seeded_part_of_the_training_rows(labels):
+    y = np.array(labels)
+    fitting, validation = model_store.inner_split(y, 0.2, seed=7)
+    assert sorted([*fitting, *validation]) == list(range(len(y)))  # a partition of these rows, nothing else
+    assert len(validation) == 20
+    for label in np.unique(y):
+        members = int((y == label).sum())
+        # every class in proportion; a class of one row stays where the model can learn it
+        assert int((y[validation] == label).sum()) == (0 if members == 1 else pytest.approx(members * 0.2, abs=1))
+    assert np.array_equal(model_store.inner_split(y, 0.2, seed=7)[1], validation)
+    assert not np.array_equal(model_store.inner_split(y, 0.2, seed=8)[1], validation)
+
+
+def test_early_stopping_keeps_the_best_round_and_the_metrics_say_how_many(params, workspace):
+    params["train"]["xgboost"].update(n_estimators=2000, early_stopping_rounds=10, learning_rate=0.3)
+    run_preprocess(params, workspace)
+    # The holdout cannot be what early stopping looks at: training runs without it.
+    (workspace["processed"] / "holdout.parquet").unlink()
+    run_train(params, workspace)
+    model, _ = model_store.load(workspace["models"])
+    trees = json.loads((workspace["models"] / "model.json").read_text())["trees"]
+    assert trees == model.best_iteration + 1 < 2000 - 10
+    assert model.get_booster().num_boosted_rounds() == trees + 10  # stopped 10 rounds after the best
+
+    del params["train"]["xgboost"]["early_stopping_rounds"]
+    params["train"]["xgboost"]["n_estimators"] = 40
+    run_train(params, workspace)
+    assert json.loads((workspace["models"] / "model.json").read_text())["trees"] == 40

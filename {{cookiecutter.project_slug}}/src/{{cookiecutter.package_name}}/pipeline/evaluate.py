@@ -17,6 +17,7 @@ from .. import config
 from ..cli import command, parser
 from .shared import gate, model_store
 from .shared.accepted import accepted_commit, changed_since, fetched
+from .shared.data_io import read_json
 from .shared.metrics import score_all
 from .shared.params import check
 
@@ -63,6 +64,9 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     with Live(dir=str(out_dir), save_dvc_exp=False, dvcyaml=False) as live:
         for name, value in scores.items():
             live.log_metric(name, value, plot=False)
+        trees = read_json(Path(model_dir) / "model.json").get("trees")
+        if trees:  # how many trees early stopping kept, beside the scores they gave
+            live.log_metric("trees", trees, plot=False)
         log_plots(live, y, proba, classes)
     accepted, about = rescored_accepted(metric, holdout_dir)
     print(f"evaluate: baseline: {about}" + (f": {accepted:.4f} (baseline.txt: {baseline:.4f})" if accepted is not None

@@ -1,4 +1,7 @@
-"""Train stage: k-fold cross-validation (scores kept for the sanity stage), then fit on all data."""
+"""Train stage: k-fold cross-validation (scores kept for the sanity stage), then fit on all data.
+
+XGBoost stops adding trees when its loss on an inner validation share of the training rows stops
+improving (model_store.fit), in every fold as in the final fit; the holdout is never read here."""
 
 import sys
 import time
@@ -29,9 +32,9 @@ def cv_sample(y, max_rows, seed):
     return np.sort(np.concatenate(rows))
 
 
-def cross_validate(build, seed, folds, X, y, max_rows=None):
+def cross_validate(build, seed, folds, X, y, max_rows=None, validation_share=0.1):
     """Scores of each fold and the number of rows they came from: every row, or a stratified
-    sample of about ``max_rows``. ``build()`` returns a fresh unfitted model."""
+    sample of about ``max_rows``. ``build()`` returns a fresh unfitted model, fitted as the final one."""
     from sklearn.model_selection import StratifiedKFold
 
     sample = cv_sample(y, max_rows, seed)
@@ -47,7 +50,8 @@ def cross_validate(build, seed, folds, X, y, max_rows=None):
     for fold, (fit_rows, score_rows) in enumerate(splitter.split(sample, y[sample]), start=1):
         fit_rows, score_rows = sample[fit_rows], sample[score_rows]
         started = time.monotonic()
-        model = model_store.serial_prediction(build().fit(X.iloc[fit_rows], y[fit_rows]))  # as the saved one
+        model = model_store.fit(build(), X.iloc[fit_rows], y[fit_rows], seed, validation_share)
+        model = model_store.serial_prediction(model)  # predicts as the saved one
         scores.append(score_all(y[score_rows], model.predict_proba(X.iloc[score_rows])))
         # Flushed, so that a long run shows its progress in a CI job log as it happens.
         print(f"train: CV fold {fold}/{folds} on {len(fit_rows)} rows in {time.monotonic() - started:.1f} s",
@@ -88,18 +92,20 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         return model_store.build(kind, hyperparameters, seed, encoding, settings["one_hot_max_categories"], device)
 
     max_rows = None if engine == "dask" else settings.get("cv_max_rows")  # dask: sample drawn already
-    folds, cv_rows = cross_validate(build, seed, settings["cv_folds"], X, y_sample, max_rows)
+    share = settings["validation_share"]
+    folds, cv_rows = cross_validate(build, seed, settings["cv_folds"], X, y_sample, max_rows, share)
     print(f"train: fitting the final model on {len(y)} rows", flush=True)
     if engine == "dask":
         del X
-        model = dask_training.fit(train_file, encoding, hyperparameters, seed, device)
+        model = dask_training.fit(train_file, encoding, hyperparameters, seed, device, share)
     else:
-        model = build().fit(X, y)
+        model = model_store.fit(build(), X, y, seed, share)
     model_store.save(model, kind, model_dir, encoding)
     write_json(cv_file, {"model": kind, "rows": cv_rows, "folds": folds})
     summary = ", ".join(f"{name} {np.mean([f[name] for f in folds]):.4f}" for name in folds[0])
-    print(f"train: {kind} on {len(y)} rows ({engine} engine, {device}); {len(folds)}-fold CV on {cv_rows} rows, "
-          f"mean: {summary}")
+    trees = model_store.trees(model, kind)
+    print(f"train: {kind} on {len(y)} rows ({engine} engine, {device})" + (f", {trees} trees" if trees else "")
+          + f"; {len(folds)}-fold CV on {cv_rows} rows, mean: {summary}")
 
 
 @command

@@ -19,12 +19,15 @@ from pathlib import Path
 from ... import config
 from ...cli import UserError
 from . import encoding as encoding_module
+from . import model_store
 from .encoding import decode
+from .model_store import inner_split
 
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 DATA_URL_VARIABLE = "DASK_DATA_URL"
 CONNECT_TIMEOUT = "30s"
 WORKER_ENVIRONMENT = {"MALLOC_TRIM_THRESHOLD_": 0, "ARROW_DEFAULT_MEMORY_POOL": "system"}
+VALIDATION_COLUMN = "__validation__"  # marks the rows early stopping scores on
 
 
 @contextlib.contextmanager
@@ -93,8 +96,10 @@ def data_location(train_file):
     return url
 
 
-def fit(train_file, encoding, hyperparameters, seed, device):
-    """The fitted DaskXGBClassifier (saved like any XGBoost model)."""
+def fit(train_file, encoding, hyperparameters, seed, device, validation_share=0.1):
+    """The fitted DaskXGBClassifier (saved like any XGBoost model). With early_stopping_rounds, each
+    partition sets aside its own stratified ``validation_share`` (as model_store.fit does for the
+    local engine), so the validation rows are spread over the workers like the rest."""
     import cloudpickle
     import dask.dataframe as dd
     import numpy as np
@@ -104,15 +109,23 @@ def fit(train_file, encoding, hyperparameters, seed, device):
     target, categorical = config.TARGET_COLUMN, encoding["categorical"]
     names = [*encoding["features"], target]
 
-    def decoded(part):
+    early_stopping = hyperparameters.get("early_stopping_rounds") is not None
+
+    def decoded(part, partition_info=None):
         columns = {name: np.asarray(part[name]) for name in names}
-        return decode(columns, encoding).assign(**{target: columns[target]})
+        frame = decode(columns, encoding).assign(**{target: columns[target]})
+        if early_stopping:
+            number = partition_info["number"] if partition_info else 0
+            validation = inner_split(columns[target], validation_share, seed + number)[1]
+            frame[VALIDATION_COLUMN] = np.isin(np.arange(len(frame)), validation)
+        return frame
 
     empty = {name: np.array([], dtype="int32" if name in categorical else "float32") for name in names}
     # The scheduler and the workers unpickle ``decoded`` and what it calls: by value, so a cluster
     # needs the project's dependencies but not this package.
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     cloudpickle.register_pickle_by_value(encoding_module)
+    cloudpickle.register_pickle_by_value(model_store)
     with connected() as client:
         # One partition per row group (preprocess writes them of at most 250,000 rows). Features and
         # target come out of the same partitions, so XGBoost finds them aligned.
@@ -122,7 +135,13 @@ def fit(train_file, encoding, hyperparameters, seed, device):
         model = dxgb.DaskXGBClassifier(**{"enable_categorical": True, **hyperparameters, "device": device},
                                        random_state=seed)
         model.client = client
-        model.fit(frame.drop(columns=[target]), frame[target])
+        if early_stopping:
+            fitting, validation = frame[~frame[VALIDATION_COLUMN]], frame[frame[VALIDATION_COLUMN]]
+            features = [name for name in names if name != target]
+            model.fit(fitting[features], fitting[target], eval_set=[(validation[features], validation[target])],
+                      verbose=False)
+        else:
+            model.fit(frame.drop(columns=[target]), frame[target])
         peaks = client.run(peak_memory_mib)
         print(f"train: peak memory: this process {peak_memory_mib():.0f} MiB; each Dask worker: "
               + ", ".join(f"{mib:.0f} MiB" for mib in peaks.values()), flush=True)

@@ -71,6 +71,51 @@ def build(kind, hyperparameters, seed, encoding, one_hot_max_categories=20, devi
                              scale=kind == "logistic_regression")
 
 
+def inner_split(y, share, seed):
+    """(fitting rows, validation rows) of the training rows: about ``share`` of them for validation,
+    drawn from each class in proportion (seeded). A class with a single row stays in the fitting
+    rows, so that the model still learns every class."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(len(y))
+    splittable = np.bincount(y)[y] >= 2 if len(y) else np.zeros(0, dtype=bool)
+    classes = len(np.unique(y[splittable]))
+    size = min(max(round(share * splittable.sum()), classes), splittable.sum() - classes)
+    if size < max(classes, 1):  # too few rows to set any aside
+        return rows, rows[:0]
+    fitting, validation = train_test_split(rows[splittable], test_size=size, random_state=seed,
+                                           stratify=y[splittable])
+    return np.sort(np.concatenate([fitting, rows[~splittable]])), np.sort(validation)
+
+
+def fit(model, X, y, seed, validation_share):
+    """Fit ``model`` on the training rows (X, y) and return it.
+
+    An XGBoost model with ``early_stopping_rounds`` learns on all but ``validation_share`` of these
+    rows and stops adding trees once its loss on that share has not improved for that many rounds,
+    keeping the best round: the number of trees follows the data (a few dozen on a thousand rows,
+    thousands on millions) instead of one fixed count. Only rows of (X, y) are used, never the holdout.
+    """
+    if getattr(model, "early_stopping_rounds", None) is None:
+        return model.fit(X, y)
+    fitting, validation = inner_split(y, validation_share, seed)
+    if not len(validation):
+        return model.set_params(early_stopping_rounds=None).fit(X, y)
+    return model.fit(X.iloc[fitting], y[fitting], eval_set=[(X.iloc[validation], y[validation])], verbose=False)
+
+
+def trees(model, kind):
+    """The number of trees the fitted model predicts with (boosting rounds for XGBoost, one tree per
+    class in each round when multiclass), or None for a model without trees."""
+    if kind == "xgboost":
+        best = getattr(model, "best_iteration", None)
+        return int(best) + 1 if best is not None else model.get_booster().num_boosted_rounds()
+    if kind == "random_forest":
+        return len(model.steps[-1][1].estimators_)
+    return None
+
+
 def save(model, kind, model_dir, encoding):
     """Save the model with the encoding it reads its input through (make predict needs both)."""
     model_dir = Path(model_dir)
@@ -84,7 +129,7 @@ def save(model, kind, model_dir, encoding):
         filename = "model.skops"
         skops.io.dump(model, model_dir / filename)
     write_json(model_dir / ENCODING_FILE, encoding)
-    write_json(model_dir / "model.json", {"model": kind, "file": filename})
+    write_json(model_dir / "model.json", {"model": kind, "file": filename, "trees": trees(model, kind)})
 
 
 def load(model_dir):
