@@ -118,6 +118,11 @@ def pipeline_score(project, train, holdout, target, metric):
     text = re.sub(r"(?m)^  target: \S+", f"  target: {target}", params.read_text())
     params.write_text(re.sub(r"(?m)^  metric: \S+", f"  metric: {metric}", text))
     subprocess.run("dvc add -q data/raw data/holdout", shell=True, cwd=project, check=True)
+    return repro_score(project, metric)
+
+
+def repro_score(project, metric):
+    """``metric`` on the holdout after `make repro` in ``project``."""
     # The gate may fail (baseline.txt is a chance level that suits the sample data); the metrics are written anyway.
     run = subprocess.run("make repro", shell=True, cwd=project, capture_output=True, text=True)
     metrics_file = project / "reports/evaluate/metrics.json"

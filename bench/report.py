@@ -198,7 +198,7 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
                   f"Measured on {checks_date}. " + false_alarms.__doc__.split("\n\n", 1)[1].strip(), "",
                   *false_alarms.table(checks)]
     if automl:
-        lines += ["", f"## Against AutoML: the default model and FLAML at {automl[0]['budget']} s", "",
+        lines += ["", f"## Against AutoML: the default model, the tuned one and FLAML at {automl[0]['budget']} s", "",
                   f"Measured on {automl_date}. " + automl_module.__doc__.split("\n\n", 1)[1].strip(), "",
                   *automl_module.table(automl)]
     if serving:
@@ -228,7 +228,10 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
     for r in automl or ():
         lines.append(f"- against FLAML at {r['budget']} s on {r['dataset']}: pipeline - FLAML "
                      f"{automl_module.gap(r):+.4f} (target >= {-automl_module.GOAL}: "
-                     f"{'met' if automl_module.met(r) else 'MISSED'})")
+                     f"{'met' if automl_module.met(r) else 'MISSED'}); tuned - FLAML "
+                     f"{automl_module.gap(r, 'tuned'):+.4f}")
+    if automl:
+        lines.append(f"- tuned against FLAML at the same budget: {automl_module.tuned_verdict(automl)}")
     if serving:
         lines += [f"- {text}: {'met' if met else 'MISSED'}" for text, met in serving_module.goals(serving)]
     lines += ["", NOTES]

@@ -14,9 +14,9 @@ from conftest import CHOICES, METRICS, MODELS, TEMPLATE_DIR, bake, commit_count,
 PACKAGE = "churn_model"
 MODULES = {
     "": ["__init__", "cli", "config"],
-    "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity"],
+    "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity", "tune"],
     "pipeline/shared": ["__init__", "accepted", "chance", "dask_training", "data_io", "encoding", "gate", "metrics",
-                        "model_checks", "model_store", "params", "partitions"],
+                        "model_checks", "model_store", "params", "partitions", "splits"],
     "delivery": ["__init__", "promote", "ci_promote", "mr_note", "data_push", "figures", "predict", "report",
                  "serve", "tracking"],
     "storage": ["__init__", "remote", "s3_local"],
@@ -26,7 +26,8 @@ RENDERED_FILES = {
     ".dvc/.gitignore", ".dvc/config", ".dvcignore", ".dockerignore", ".gitignore", ".gitlab-ci.yml",
     ".gitlab/ci/train-runner.yml", "Dockerfile", "Makefile", "README.md", "sky/train-gpu.yaml",
     *(f"docs/{page}.md" for page in ("pipeline", "storage", "ci", "serving", "tracking", "scaling", "design")),
-    "baseline.txt", "docs/sample-report.png", "dvc.yaml", "params.yaml", "pyproject.toml", "requirements.txt",
+    "baseline.txt", "docs/sample-report.png", "dvc.yaml", "params.yaml", "tuned.yaml", "pyproject.toml",
+    "requirements.txt",
     "requirements-dev.txt", "requirements-serve.txt",
     *(f"src/{PACKAGE}/{folder + '/' if folder else ''}{module}.py" for folder, names in MODULES.items()
       for module in names),
@@ -34,7 +35,7 @@ RENDERED_FILES = {
         "conftest", "test_bake_setup", "test_ci_promote", "test_cli", "test_data_push",
         "test_engines", "test_evaluate", "test_gate", "test_model_checks", "test_model_store", "test_params",
         "test_predict", "test_mr_note", "test_preprocess", "test_promote", "test_report", "test_report_sections",
-        "test_sanity", "test_serve", "test_storage", "test_tracking", "test_train", "test_validate")),
+        "test_sanity", "test_serve", "test_storage", "test_tracking", "test_train", "test_tune", "test_validate")),
 }
 SAMPLE_FILES = {"data/raw/batch_001.csv", "data/holdout/holdout.csv"}
 DVC_TRACKING_FILES = {"data/raw.dvc", "data/holdout.dvc", "data/.gitignore"}

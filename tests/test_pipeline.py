@@ -64,7 +64,9 @@ def test_repro_gate_and_promote_cycle(trained, tmp_path):
     project, out = trained_copy(trained, tmp_path / "project"), trained[1]  # the first `make repro`
     assert "roc_auc" in out and "beat baseline 0.5000" in out
     metrics = metrics_show(project)
-    assert set(metrics) == {"roc_auc", "accuracy", "f1", "average_precision", "log_loss"}
+    assert set(metrics) == {"roc_auc", "accuracy", "f1", "average_precision", "log_loss", "trees"}
+    cap = yaml.safe_load((project / "params.yaml").read_text())["train"]["xgboost"]["n_estimators"]
+    assert 0 < metrics["trees"] < cap  # early stopping chose the number
     score = metrics["roc_auc"]
     assert 0.6 < score <= 1
     assert json.loads((project / "reports/sanity/summary.json").read_text())["passed"] is True
@@ -106,6 +108,25 @@ def test_repro_gate_and_promote_cycle(trained, tmp_path):
 
     run("make plots", project)
     assert (project / "dvc_plots/index.html").exists()
+
+
+def test_make_tune_writes_what_repro_trains_once_and_the_gate_judges(trained, tmp_path):
+    project = trained_copy(trained, tmp_path / "project")
+    out = run("make tune TUNE_BUDGET_S=8", project)
+    tuned = yaml.safe_load((project / "tuned.yaml").read_text())
+    assert tuned["model"] == "xgboost" and tuned["budget_s"] == 8 and tuned["seed"] == 42
+    assert tuned["trials"] == len(re.findall(r"^tune: trial \d+: ", out, re.M)) >= 2  # one line per trial
+    # The study is tracked by DVC, not Git: its .dvc file is what gets committed.
+    assert run("git status --porcelain --untracked-files=all tuning", project).split() == ["??", "tuning/.gitignore",
+                                                                                          "??", "tuning/study.json.dvc"]
+    assert len(json.loads((project / "tuning/study.json").read_text())["trials"]) == tuned["trials"]
+
+    out = run("make repro", project)
+    assert "train: xgboost hyperparameters from make tune (tuned.yaml)" in out
+    assert re.search(r"^roc_auc \d\.\d{4} beat baseline 0\.5000", out, re.M)  # judged by the same gate
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    assert lock["stages"]["train"]["params"]["tuned.yaml"]["hyperparameters"] == tuned["hyperparameters"]
+    assert "Running stage" not in run("make repro", project)  # no tuning again, nothing to re-train
 
 
 def test_a_broken_model_fails_sanity_and_the_junit_report_names_the_check(trained, tmp_path):
@@ -229,7 +250,7 @@ def test_a_changed_holdout_re_scores_the_accepted_model_and_the_verdict_says_so(
     assert run("git status --porcelain --untracked-files=all reports", project) == ""
 
     # Only a parameter changes: the holdout is the one baseline.txt was measured on.
-    set_params(project, lambda p: p["train"]["xgboost"].update(n_estimators=200))
+    set_params(project, lambda p: p["train"]["xgboost"].update(max_depth=3))
     code, out = attempt("make repro", project)
     assert "evaluate: baseline: the holdout is the one baseline.txt was measured on" in out
 

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
-from {{ cookiecutter.package_name }}.pipeline import train
-from {{ cookiecutter.package_name }}.pipeline.shared import model_store
+from {{ cookiecutter.package_name }}.pipeline.shared import model_store, splits
 from {{ cookiecutter.package_name }}.pipeline.shared.data_io import load_xy
 
 from conftest import run_preprocess, run_train
@@ -58,10 +57,10 @@ def test_cross_validation_uses_a_stratified_sample_when_rows_exceed_cv_max_rows(
     run_train(params, workspace)
     assert json.loads(workspace["cv"].read_text())["rows"] == 300
     _, y = load_xy(workspace["processed"] / "train.parquet", model_store.load(workspace["models"])[1])
-    rows = train.cv_sample(y, 300, seed=1)
+    rows = splits.cv_sample(y, 300, seed=1)
     assert len(rows) == 300 and len(set(rows)) == 300
     assert abs(y[rows].mean() - y.mean()) < 0.01  # class shares kept
-    assert train.cv_sample(y, None, seed=1).tolist() == list(range(len(y)))
+    assert splits.cv_sample(y, None, seed=1).tolist() == list(range(len(y)))
 
 
 @pytest.mark.parametrize("value", [0, 2.5, "many", True])
@@ -91,18 +90,19 @@ def test_training_reports_each_fold_and_the_final_fit(params, workspace, capsys)
 @pytest.mark.parametrize("labels", [[0] * 90 + [1] * 10, [0] * 50 + [1] * 30 + [2] * 19 + [3]])
 def test_the_early_stopping_share_is_a_stratified_seeded_part_of_the_training_rows(labels):
     y = np.array(labels)
-    fitting, validation = model_store.inner_split(y, 0.2, seed=7)
+    fitting, validation = splits.inner_split(y, 0.2, seed=7)
     assert sorted([*fitting, *validation]) == list(range(len(y)))  # a partition of these rows, nothing else
     assert len(validation) == 20
     for label in np.unique(y):
         members = int((y == label).sum())
         # every class in proportion; a class of one row stays where the model can learn it
         assert int((y[validation] == label).sum()) == (0 if members == 1 else pytest.approx(members * 0.2, abs=1))
-    assert np.array_equal(model_store.inner_split(y, 0.2, seed=7)[1], validation)
-    assert not np.array_equal(model_store.inner_split(y, 0.2, seed=8)[1], validation)
+    assert np.array_equal(splits.inner_split(y, 0.2, seed=7)[1], validation)
+    assert not np.array_equal(splits.inner_split(y, 0.2, seed=8)[1], validation)
 
 
 def test_early_stopping_keeps_the_best_round_and_the_metrics_say_how_many(params, workspace):
+    params["train"]["model"] = "xgboost"
     params["train"]["xgboost"].update(n_estimators=2000, early_stopping_rounds=10, learning_rate=0.3)
     run_preprocess(params, workspace)
     # The holdout cannot be what early stopping looks at: training runs without it.

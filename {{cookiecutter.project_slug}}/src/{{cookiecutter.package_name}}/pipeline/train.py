@@ -10,26 +10,11 @@ import numpy as np
 
 from .. import config
 from ..cli import UserError, command, parser
-from .shared import dask_training, model_store
+from .shared import dask_training, model_store, splits
 from .shared.data_io import load_target, load_xy, read_json, write_json
 from .shared.metrics import score_all
 from .shared.params import check
 from .shared.params import hyperparameters as chosen_hyperparameters
-
-
-def cv_sample(y, max_rows, seed):
-    """Row indices for the cross-validation: all rows, or about ``max_rows`` of them drawn from
-    each class in proportion (a stratified sample).
-
-    The folds feed the sanity stage's consistency check and the CV summary; on large data a sample
-    answers the same question for a fraction of the cost of cv_folds full-size fits.
-    """
-    if max_rows is None or len(y) <= max_rows:
-        return np.arange(len(y))
-    rng = np.random.default_rng(seed)
-    rows = [rng.choice(members, max(1, round(len(members) * max_rows / len(y))), replace=False)
-            for members in (np.flatnonzero(y == label) for label in np.unique(y))]
-    return np.sort(np.concatenate(rows))
 
 
 def cross_validate(build, seed, folds, X, y, max_rows=None, validation_share=0.1):
@@ -37,7 +22,7 @@ def cross_validate(build, seed, folds, X, y, max_rows=None, validation_share=0.1
     sample of about ``max_rows``. ``build()`` returns a fresh unfitted model, fitted as the final one."""
     from sklearn.model_selection import StratifiedKFold
 
-    sample = cv_sample(y, max_rows, seed)
+    sample = splits.cv_sample(y, max_rows, seed)
     smallest = int(np.bincount(y[sample]).min())
     if smallest < folds:
         raise UserError(
@@ -80,7 +65,7 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     if engine == "dask":
         # Only the target and the CV sample are read here; the final fit runs on the Dask cluster.
         y = load_target(train_file)
-        sample = cv_sample(y, settings["cv_max_rows"], seed)
+        sample = splits.cv_sample(y, settings["cv_max_rows"], seed)
         X, y_sample = load_xy(train_file, encoding, rows=sample)
     else:
         X, y = load_xy(train_file, encoding)
@@ -111,7 +96,11 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
 @command
 def main(argv=None):
     parser(__doc__).parse_args(argv)
-    run(config.load_params())
+    params = config.load_params()
+    if config.tuned_model() == params["train"]["model"]:
+        print(f"train: {params['train']['model']} hyperparameters from make tune ({config.TUNED_FILE}) over "
+              f"params.yaml's: {params['train'][params['train']['model']]}", flush=True)
+    run(params)
 
 
 if __name__ == "__main__":

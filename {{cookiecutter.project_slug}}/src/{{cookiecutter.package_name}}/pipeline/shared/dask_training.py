@@ -19,9 +19,8 @@ from pathlib import Path
 from ... import config
 from ...cli import UserError
 from . import encoding as encoding_module
-from . import model_store
+from . import splits
 from .encoding import decode
-from .model_store import inner_split
 
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 DATA_URL_VARIABLE = "DASK_DATA_URL"
@@ -116,7 +115,7 @@ def fit(train_file, encoding, hyperparameters, seed, device, validation_share=0.
         frame = decode(columns, encoding).assign(**{target: columns[target]})
         if early_stopping:
             number = partition_info["number"] if partition_info else 0
-            validation = inner_split(columns[target], validation_share, seed + number)[1]
+            validation = splits.inner_split(columns[target], validation_share, seed + number)[1]
             frame[VALIDATION_COLUMN] = np.isin(np.arange(len(frame)), validation)
         return frame
 
@@ -125,7 +124,7 @@ def fit(train_file, encoding, hyperparameters, seed, device, validation_share=0.
     # needs the project's dependencies but not this package.
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     cloudpickle.register_pickle_by_value(encoding_module)
-    cloudpickle.register_pickle_by_value(model_store)
+    cloudpickle.register_pickle_by_value(splits)
     with connected() as client:
         # One partition per row group (preprocess writes them of at most 250,000 rows). Features and
         # target come out of the same partitions, so XGBoost finds them aligned.

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ...cli import UserError
+from . import splits
 from .data_io import read_data_dir, read_json, write_json
 from .encoding import decode, encode_features, encode_target
 
@@ -71,24 +72,6 @@ def build(kind, hyperparameters, seed, encoding, one_hot_max_categories=20, devi
                              scale=kind == "logistic_regression")
 
 
-def inner_split(y, share, seed):
-    """(fitting rows, validation rows) of the training rows: about ``share`` of them for validation,
-    drawn from each class in proportion (seeded). A class with a single row stays in the fitting
-    rows, so that the model still learns every class."""
-    import numpy as np
-    from sklearn.model_selection import train_test_split
-
-    rows = np.arange(len(y))
-    splittable = np.bincount(y)[y] >= 2 if len(y) else np.zeros(0, dtype=bool)
-    classes = len(np.unique(y[splittable]))
-    size = min(max(round(share * splittable.sum()), classes), splittable.sum() - classes)
-    if size < max(classes, 1):  # too few rows to set any aside
-        return rows, rows[:0]
-    fitting, validation = train_test_split(rows[splittable], test_size=size, random_state=seed,
-                                           stratify=y[splittable])
-    return np.sort(np.concatenate([fitting, rows[~splittable]])), np.sort(validation)
-
-
 def fit(model, X, y, seed, validation_share):
     """Fit ``model`` on the training rows (X, y) and return it.
 
@@ -99,7 +82,7 @@ def fit(model, X, y, seed, validation_share):
     """
     if getattr(model, "early_stopping_rounds", None) is None:
         return model.fit(X, y)
-    fitting, validation = inner_split(y, validation_share, seed)
+    fitting, validation = splits.inner_split(y, validation_share, seed)
     if not len(validation):
         return model.set_params(early_stopping_rounds=None).fit(X, y)
     return model.fit(X.iloc[fitting], y[fitting], eval_set=[(X.iloc[validation], y[validation])], verbose=False)
