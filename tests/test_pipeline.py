@@ -172,13 +172,17 @@ def test_a_different_multiclass_dataset_needs_only_data_files_and_params(cookies
 
 
 def squash_xgboost_model(path, factor):
-    """Scale every leaf of a saved XGBoost model: the class ranking stays, the probabilities are
-    pulled towards the uniform guess (an under-confident model)."""
+    """Scale every leaf of a saved XGBoost model and level its per-class intercepts: the trees' class
+    ranking stays, the probabilities are pulled towards the uniform guess (an under-confident model)."""
     from xgboost import XGBClassifier
 
     model = XGBClassifier()
     model.load_model(path)
     raw = json.loads(model.get_booster().save_raw("json"))
+    parameters = raw["learner"]["learner_model_param"]
+    classes = int(parameters["num_class"])
+    if classes > 1:  # with shrunken trees, unequal intercepts would decide the class instead
+        parameters["base_score"] = "[" + ",".join(["0E0"] * classes) + "]"
     for tree in raw["learner"]["gradient_booster"]["model"]["trees"]:
         for node, left in enumerate(tree["left_children"]):
             if left == -1:
