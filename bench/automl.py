@@ -11,7 +11,7 @@ threads as the machine has cores, its final refit on every training row included
 time. Score: ROC AUC for binary targets, accuracy for multiclass ones, on the holdout file; the
 difference is paired (the same split for both), its mean over the seeds with the smallest and
 largest. The tuned pipeline is the same project after `make tune` with the same budget (tuned.yaml
-emptied first, so each split starts from the defaults), then `make repro`: its wall time is the
+reset first, so each split starts from the defaults), then `make repro`: its wall time is the
 search plus the pipeline.
 """
 
@@ -49,7 +49,7 @@ def flaml(train_csv, holdout_csv, target, metric, budget, seed):
 
 
 def tuned_score(project, metric, budget):
-    (project / "tuned.yaml").write_text("{}\n")
+    (project / "tuned.yaml").write_text("model: null\nhyperparameters: {}\n")
     subprocess.run(f"make tune TUNE_BUDGET_S={budget}", shell=True, cwd=project, check=True, capture_output=True)
     return quality.repro_score(project, metric)
 

@@ -222,8 +222,13 @@ def test_validate_compares_with_the_accepted_data_and_a_leak_stops_training(trai
     changed baseline.txt (here the first commit), read through DVC."""
     project = trained_copy(trained, tmp_path / "project")
     raw = pd.read_csv(project / "data/raw/batch_001.csv")
-    shifted = raw.assign(monthly_charges=raw["monthly_charges"] + 3 * raw["monthly_charges"].std())
-    shifted.to_csv(project / "data/raw/batch_002.csv", index=False)
+    # A new batch of other customers (a copy of the first one's rows would let early stopping score
+    # on twins of its training rows and overfit), whose charges all moved up.
+    run("python -c 'from churn_model.bake import sample_data as s; "
+        "s.write_csv(\"data/raw/batch_002.csv\", s.generate_rows(1000, seed=9))'", project)
+    batch = pd.read_csv(project / "data/raw/batch_002.csv")
+    batch.assign(monthly_charges=batch["monthly_charges"] + 3 * raw["monthly_charges"].std()).to_csv(
+        project / "data/raw/batch_002.csv", index=False)
     run("dvc add -q data/raw", project)
     out = run("make repro", project)
     assert "validate: accepted data of commit" in out

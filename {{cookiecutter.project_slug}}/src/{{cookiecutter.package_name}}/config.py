@@ -38,13 +38,13 @@ def load_params(path=PARAMS_FILE):
 
 
 def load_tuned(tuned_file=TUNED_FILE):
-    """tuned.yaml's content ({} when absent or emptied)."""
+    """tuned.yaml's content ({} when absent or empty)."""
     tuned_file = Path(tuned_file)
     tuned = yaml.safe_load(tuned_file.read_text(encoding="utf-8")) if tuned_file.exists() else {}
     tuned = tuned or {}
     if not isinstance(tuned, dict) or not isinstance(tuned.get("hyperparameters", {}), dict):
         raise UserError(f"{tuned_file} is not what make tune writes (model: and hyperparameters:): run make tune "
-                        "again, or empty the file to {} to use params.yaml's values")
+                        "again, or write `model: null` in it to use params.yaml's values")
     return tuned
 
 

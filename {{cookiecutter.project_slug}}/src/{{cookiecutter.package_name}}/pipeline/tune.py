@@ -39,7 +39,7 @@ LIBRARY_DEFAULTS = {"xgboost": {"min_child_weight": 1.0, "reg_lambda": 1.0, "max
 HEADER = """\
 # Written by `make tune`: the best hyperparameters it found, which train uses over the same names in
 # params.yaml (train.<model>) while `model` below is the chosen model. Commit this file; `make repro`
-# then trains the tuned model. To go back to params.yaml's values, empty this file to `{}`.
+# then trains the tuned model. To go back to params.yaml's values, set `model: null`.
 """
 
 
@@ -84,7 +84,11 @@ def inner_score(build, X, y, metric, seed, validation_share, deadline):
 
 def run(params, budget_s, processed_dir=config.PROCESSED_DIR, tuned_file=config.TUNED_FILE,
         study_file=config.STUDY_FILE, max_trials=None):
-    import optuna
+    try:
+        import optuna
+    except ImportError:
+        raise UserError("make tune needs Optuna, in the project's `tune` dependency group: run `make install` "
+                        "(requirements-dev.txt has it)") from None
 
     complete = optuna.trial.TrialState.COMPLETE
     settings = check(params)["train"]
