@@ -82,7 +82,7 @@ $(BENCH_STAMP): $(STAMP) bench/requirements.txt
 	$(VENV)/bin/pip install --quiet -r bench/requirements.txt
 	touch $@
 
-bench: $(BENCH_STAMP) $(MLFLOW_STAMP) $(FLAML_STAMP) ## Speed at 100k and 1M rows, engines at 1M and 5M, checks on 14 real datasets, serving against MLflow, the default model against FLAML on 8 (about 2 h) -> docs/benchmarks.md
+bench: $(BENCH_STAMP) $(MLFLOW_STAMP) $(FLAML_STAMP) ## Speed at 100k and 1M rows, engines at 1M and 5M, checks on 14 real datasets, serving against MLflow, the default and tuned models against FLAML on 8 (about 2.5 h) -> docs/benchmarks.md
 	python bench/run.py --sizes 100000 1000000 --repeat 3 --parts speed quality engines checks serving automl \
 		--engine-sizes 1000000 5000000
 
@@ -92,7 +92,7 @@ bench-checks: $(BENCH_STAMP) ## Only the false-alarm and defect part of the benc
 bench-serving: $(STAMP) $(MLFLOW_STAMP) ## Only make serve against MLflow's model server (about 5 min) -> docs/benchmarks.md
 	python bench/run.py --parts serving
 
-bench-automl: $(BENCH_STAMP) $(FLAML_STAMP) ## Only the default model against FLAML at 60 s, 8 real datasets, 3 seeds (about 40 min) -> docs/benchmarks.md
+bench-automl: $(BENCH_STAMP) $(FLAML_STAMP) ## Only the default model, make tune and FLAML at 60 s each, 8 real datasets, 3 seeds (about 75 min) -> docs/benchmarks.md
 	python bench/run.py --parts automl
 
 bench-full: $(STAMP) ## Benchmarks at 100k, 1M and 5M rows (about an hour) -> docs/benchmarks.md
