@@ -2,7 +2,7 @@
 
 Answers are read through ``tojson`` into raw strings, so no answer can inject Python code here.
 Every rule prints one line naming the value and how to fix it; the exit code is 1. Choice
-variables (model, metric, sample_data, init_git) need no rule: cookiecutter itself refuses a value
+variables (model, metric, sample_data, init_git, ci) need no rule: cookiecutter itself refuses a value
 that is not one of the choices in cookiecutter.json.
 """
 

@@ -15,6 +15,13 @@ from {{ cookiecutter.package_name }}.pipeline import preprocess, train
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def outside_ci(monkeypatch):
+    """Tests run as on a laptop even in a CI job: a test that needs a CI sets its variables."""
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def project_params():
     return config.load_params(PROJECT_ROOT / "params.yaml")

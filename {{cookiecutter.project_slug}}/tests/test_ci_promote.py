@@ -1,26 +1,9 @@
-"""Where the promotion commit goes, and who authors it."""
+"""Who authors the promotion commit, and how it is found again."""
 
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.delivery import ci_promote
-
-
-@pytest.mark.parametrize("project_url, expected", [
-    ("https://gitlab.com/team/churn", "https://oauth2:tok@gitlab.com/team/churn.git"),
-    # Self-managed: plain http, a port and a relative URL root all survive.
-    ("http://git.example.com:8080/gitlab/team/churn", "http://oauth2:tok@git.example.com:8080/gitlab/team/churn.git"),
-])
-def test_an_access_token_pushes_to_the_projects_own_url(monkeypatch, project_url, expected):
-    monkeypatch.setenv("GITLAB_PUSH_TOKEN", "tok")
-    monkeypatch.setenv("CI_PROJECT_URL", project_url)
-    assert ci_promote.push_target() == expected
-
-
-def test_without_an_access_token_the_runners_origin_and_its_job_token_are_used(monkeypatch):
-    monkeypatch.delenv("GITLAB_PUSH_TOKEN", raising=False)
-    monkeypatch.setenv("CI_PROJECT_URL", "https://gitlab.com/team/churn")
-    assert ci_promote.push_target() == "origin"
 
 
 def test_the_author_is_the_pipeline_user_unless_set(monkeypatch):
@@ -32,6 +15,14 @@ def test_the_author_is_the_pipeline_user_unless_set(monkeypatch):
     monkeypatch.setenv("PROMOTION_AUTHOR_NAME", "Model Bot")
     monkeypatch.setenv("PROMOTION_AUTHOR_EMAIL", "bot@example.com")
     assert ci_promote.author() == ["-c", "user.name=Model Bot", "-c", "user.email=bot@example.com"]
+
+
+def test_on_github_the_author_is_the_actions_bot(monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    for name in ("PROMOTION_AUTHOR_NAME", "PROMOTION_AUTHOR_EMAIL"):
+        monkeypatch.delenv(name, raising=False)
+    assert ci_promote.author() == ["-c", "user.name=github-actions[bot]",
+                                   "-c", "user.email=41898282+github-actions[bot]@users.noreply.github.com"]
 
 
 def test_no_author_at_all_is_a_clear_error(monkeypatch, tmp_path):

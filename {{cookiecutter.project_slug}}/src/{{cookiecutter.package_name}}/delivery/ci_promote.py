@@ -10,14 +10,13 @@ safe against races: when the branch has moved since this pipeline started, nothi
 import os
 import re
 import sys
-from urllib.parse import urlsplit, urlunsplit
 
 from .. import config
 from ..cli import UserError, command, dvc, git, parser
 from ..pipeline.shared import gate
 from ..pipeline.shared.data_io import read_json
 from ..storage import remote
-from . import tracking
+from . import ci_platform, tracking
 from .promote import accept
 
 PROMOTED_FILES = ["baseline.txt", "dvc.lock", "reports"]
@@ -44,31 +43,12 @@ def last_promotion():
     return commit, registered.group(1), int(registered.group(2))
 
 
-PUSH_HELP = (
-    "check the push credentials: GITLAB_PUSH_TOKEN, a project or group access token (Premium on "
-    "GitLab.com) with the write_repository scope, a role allowed to push to the protected default "
-    "branch (Maintainer, or as set under Settings > Repository > Protected branches) and no expiry in "
-    "the past; or, without it, the job token: GitLab 18.4+ with Settings > CI/CD > Job token "
-    "permissions > Allow Git push requests to the repository, and a pipeline user allowed to push there")
-
-
-def push_target():
-    """Where the promotion commit goes. With GITLAB_PUSH_TOKEN, the project's URL (CI_PROJECT_URL
-    keeps the scheme, port and relative root of a self-managed GitLab) with that token; without
-    it, origin as the runner cloned it, which carries the job token."""
-    token, project_url = os.environ.get("GITLAB_PUSH_TOKEN"), os.environ.get("CI_PROJECT_URL")
-    if not (token and project_url):
-        return "origin"
-    parts = urlsplit(project_url)
-    # The token stays in this URL and never reaches the log.
-    return urlunsplit(parts._replace(netloc=f"oauth2:{token}@{parts.netloc}", path=f"{parts.path}.git"))
-
-
 def author():
-    """Git -c options for the promotion commit's author: the user who ran the pipeline (push
-    rules accept their verified e-mail), unless PROMOTION_AUTHOR_NAME/EMAIL say otherwise."""
-    name = os.environ.get("PROMOTION_AUTHOR_NAME") or os.environ.get("GITLAB_USER_NAME")
-    email = os.environ.get("PROMOTION_AUTHOR_EMAIL") or os.environ.get("GITLAB_USER_EMAIL")
+    """Git -c options for the promotion commit's author: the CI's (see ci_platform), unless
+    PROMOTION_AUTHOR_NAME/EMAIL say otherwise."""
+    name, email = ci_platform.current().author()
+    name = os.environ.get("PROMOTION_AUTHOR_NAME") or name
+    email = os.environ.get("PROMOTION_AUTHOR_EMAIL") or email
     if name and email:
         return ["-c", f"user.name={name}", "-c", f"user.email={email}"]
     if git("-c", "user.useConfigOnly=true", "var", "GIT_AUTHOR_IDENT", check=False).returncode == 0:
@@ -97,7 +77,8 @@ def restored_gate(params):
 
 
 def branch_moved(branch, commit):
-    git("fetch", "--quiet", "origin", branch)
+    # From where the promotion goes: on GitHub, checkout keeps no credentials for origin.
+    git("fetch", "--quiet", ci_platform.current().push_target(), branch)
     head = git("rev-parse", "FETCH_HEAD").stdout.strip()
     return head if head != commit else None
 
@@ -128,13 +109,14 @@ def promote(branch, commit):
     registered = REGISTERED.format(model=tracking.MODEL, version=version) if version else ""
     message = SUBJECT.format(metric=metric, new=new, old=old, registered=registered)
     git(*author(), "commit", "--quiet", "-m", message)
-    pushed = git("push", "--quiet", push_target(), f"HEAD:refs/heads/{branch}", check=False)
+    platform = ci_platform.current()
+    pushed = git("push", "--quiet", platform.push_target(), f"HEAD:refs/heads/{branch}", check=False)
     if pushed.returncode != 0:
         if moved_to := branch_moved(branch, commit):
             print(f"promote: {branch} moved on to {moved_to[:8]} during promotion; not promoting")
             return
-        reason = pushed.stderr.strip().replace(os.environ.get("GITLAB_PUSH_TOKEN") or "\0", "[MASKED]")
-        raise UserError(f"git push of the promotion commit was rejected ({reason}): {PUSH_HELP}")
+        reason = pushed.stderr.strip().replace(platform.push_token() or "\0", "[MASKED]")
+        raise UserError(f"git push of the promotion commit was rejected ({reason}): {platform.push_help}")
     print(f"promote: pushed '{message}' to {branch}")
     promotion = git("rev-parse", "HEAD").stdout.strip()
     tracking.link_promotion(version, promotion)
@@ -145,9 +127,9 @@ def promote(branch, commit):
 @command
 def main(argv=None):
     parser(__doc__).parse_args(argv)
-    branch = os.environ.get("CI_DEFAULT_BRANCH", "main")
-    commit = os.environ.get("CI_COMMIT_SHA") or git("rev-parse", "HEAD").stdout.strip()
-    promote(branch, commit)
+    platform = ci_platform.current()
+    commit = platform.commit() or git("rev-parse", "HEAD").stdout.strip()
+    promote(platform.default_branch(), commit)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def main(argv=None):
     pushed = git("push", "--quiet", "origin", "HEAD", check=False)
     if pushed.returncode != 0:
         raise UserError(f"git push failed (the commit is made locally; push it again): {pushed.stderr.strip()}")
-    print("data-push: pushed; the GitLab pipeline retrains and evaluates the model")
+    print("data-push: pushed; the CI pipeline retrains and evaluates the model")
 
 
 if __name__ == "__main__":

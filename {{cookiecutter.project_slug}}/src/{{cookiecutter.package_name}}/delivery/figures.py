@@ -12,10 +12,14 @@ import re
 from .. import config
 from ..pipeline.shared import model_checks, model_store
 from ..pipeline.shared.accepted import accepted_commit, fetched
-from ..pipeline.shared.data_io import read_json, write_atomically
+from ..pipeline.shared.data_io import read_json, write_atomically, write_json
 
 FIGURES_DIR = config.REPORT_FILE.parent / "figures"
 DRIFT_FIGURES = 3
+# The curves and the confusion matrix as numbers too, for places that show no image of ours (a
+# GitHub pull-request comment draws them as Mermaid charts: pr_comment).
+CURVES_FILE = FIGURES_DIR / "curves.json"
+CURVE_GRID = [round(step / 20, 2) for step in range(21)]
 
 
 def _pyplot():
@@ -52,11 +56,12 @@ def model_figures(y, proba, classes, accepted=None):
     plt = _pyplot()
     label = f"class {classes[1]}" if proba.shape[1] == 2 else "micro-average, one-vs-rest"
     models = [("this model", y, proba)] + ([accepted] if accepted else [])
-    paths = []
+    paths, curves = [], {"roc": [], "precision_recall": []}
     figure, axes = plt.subplots(figsize=(5, 4.5))
     for name, truth_y, scores in models:
         fpr, tpr, _ = metrics.roc_curve(*_binary_view(truth_y, scores))
         axes.plot(fpr, tpr, label=f"{name} (AUC {metrics.auc(fpr, tpr):.3f})")
+        curves["roc"].append({"name": name, "y": np.interp(CURVE_GRID, fpr, tpr).round(3).tolist()})
     axes.plot([0, 1], [0, 1], "--", color="grey", label="chance")
     axes.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC curve, holdout ({label})")
     axes.legend(loc="lower right")
@@ -67,6 +72,9 @@ def model_figures(y, proba, classes, accepted=None):
         truth, score = _binary_view(truth_y, scores)
         precision, recall, _ = metrics.precision_recall_curve(truth, score)
         axes.plot(recall, precision, label=f"{name} (AP {metrics.average_precision_score(truth, score):.3f})")
+        # recall decreases along the curve: reversed for interpolation
+        curves["precision_recall"].append(
+            {"name": name, "y": np.interp(CURVE_GRID, recall[::-1], precision[::-1]).round(3).tolist()})
     axes.axhline(np.mean(_binary_view(y, proba)[0]), linestyle="--", color="grey", label="base rate")
     axes.set(xlabel="recall", ylabel="precision", title=f"Precision-recall, holdout ({label})")
     axes.legend(loc="upper right")
@@ -94,6 +102,8 @@ def model_figures(y, proba, classes, accepted=None):
     axes.set(xticks=range(len(names)), xticklabels=names, yticks=range(len(names)), yticklabels=names,
              xlabel="predicted", ylabel="actual", title="Confusion matrix, holdout")
     paths.append(_save(figure, "confusion_matrix"))
+    curves.update(grid=CURVE_GRID, classes=names, confusion_matrix=matrix.tolist())
+    write_json(CURVES_FILE, curves)
     return paths
 
 

@@ -10,7 +10,6 @@ The merge-request note is this Markdown, posted by mr_note.
 
 import base64
 import json
-import os
 import re
 import sys
 
@@ -18,6 +17,7 @@ from .. import config
 from ..cli import command, dvc, git, parser
 from ..pipeline.shared import gate
 from ..pipeline.shared.data_io import write_atomically
+from . import ci_platform
 from .figures import FIGURES_DIR, write_figures
 
 # The first line of the note, by which mr_note finds the note it posted before.
@@ -29,8 +29,8 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto
 
 
 def comparison_ref():
-    """The target branch of a merge request, else the previous commit."""
-    target = os.environ.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
+    """The target branch of a merge or pull request, else the previous commit."""
+    target = ci_platform.current().target_branch()
     if target:
         # Fetched explicitly: a merge-request clone need not have the target branch.
         git("fetch", "--quiet", "origin", f"+refs/heads/{target}:refs/remotes/origin/{target}", check=False)

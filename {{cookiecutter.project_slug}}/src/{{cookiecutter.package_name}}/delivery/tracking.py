@@ -9,9 +9,10 @@ registered model MODEL (its files, or a pointer to them in the DVC remote when t
 with its metrics and a link to the run and to the promotion commit. A re-run promote job finds the
 version it made before (by the model's DVC hash) instead of making another.
 
-Configuration is the environment only: MLFLOW_TRACKING_URI and MLFLOW_TRACKING_TOKEN (for GitLab a
-personal, project or group access token with the api scope and at least the Developer role; the
-CI job token is not accepted there). Without them nothing is tracked, with one line saying so. An
+Configuration is the environment only: MLFLOW_TRACKING_URI, and MLFLOW_TRACKING_TOKEN (GitLab's
+endpoint needs one: a personal, project or group access token with the api scope and at least the
+Developer role; the CI job token is not accepted there) or whatever credentials another server
+takes (MLFLOW_TRACKING_USERNAME and _PASSWORD). Without them nothing is tracked, with one line. An
 unreachable or refusing server is one warning line, never a failure: tracking does not decide
 what is gated or promoted.
 
@@ -33,11 +34,13 @@ from .. import config
 from ..cli import command, git, parser
 from ..pipeline.shared import gate
 from ..pipeline.shared.data_io import read_json, write_json
+from . import ci_platform
 
 EXPERIMENT = "{{ cookiecutter.project_slug }}-runs"
 # GitLab: a model's name may not be an experiment's name.
 MODEL = "{{ cookiecutter.project_slug }}"
 RUN_FILE = Path("reports/tracking.json")
+GITLAB_ENDPOINT = "/ml/mlflow"
 # Larger models go to the registry as a pointer into the DVC remote, not as files.
 MAX_MODEL_UPLOAD_BYTES = 100 * 1024 * 1024
 # MLflow's client retries a failing server for minutes by default; an outage should cost seconds.
@@ -49,7 +52,10 @@ CLIENT_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_
 
 def client():
     """An MlflowClient for the configured server, or None (with the line saying why)."""
-    missing = [name for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN") if not os.environ.get(name)]
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    # GitLab's endpoint always needs a token; another MLflow server may need none, or a user and password.
+    needed = ["MLFLOW_TRACKING_URI"] + (["MLFLOW_TRACKING_TOKEN"] if GITLAB_ENDPOINT in uri else [])
+    missing = [name for name in needed if not os.environ.get(name)]
     if missing:
         print(f"tracking: {' and '.join(missing)} not set, so nothing is tracked "
               "(see docs/tracking.md)")
@@ -94,21 +100,13 @@ def model_hash():
 
 
 def ci_context():
-    """Tags naming where the run comes from: commit, branch, and in GitLab CI the job (GitLab links
-    the run to it through the tag gitlab.CI_JOB_ID), the pipeline and the merge request."""
-    env = os.environ
-    commit = env.get("CI_COMMIT_SHA") or git("rev-parse", "HEAD", check=False).stdout.strip()
-    branch = (env.get("CI_COMMIT_REF_NAME") or env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")
-              or git("rev-parse", "--abbrev-ref", "HEAD", check=False).stdout.strip())
+    """Tags naming where the run comes from: commit, branch, and in CI the job, the pipeline and
+    the merge or pull request (ci_platform)."""
+    platform = ci_platform.current()
+    commit = platform.commit() or git("rev-parse", "HEAD", check=False).stdout.strip()
+    branch = platform.branch() or git("rev-parse", "--abbrev-ref", "HEAD", check=False).stdout.strip()
     tags = {"git.commit": commit, "git.branch": branch, "mlflow.source.git.commit": commit}
-    if env.get("CI_JOB_ID"):
-        tags["gitlab.CI_JOB_ID"] = env["CI_JOB_ID"]
-    if env.get("CI_PIPELINE_URL"):
-        tags["ci.pipeline"] = env["CI_PIPELINE_URL"]
-    if env.get("CI_MERGE_REQUEST_IID"):
-        tags["ci.merge_request"] = f"{env.get('CI_MERGE_REQUEST_PROJECT_URL', '')}/-/merge_requests/" \
-                                   f"{env['CI_MERGE_REQUEST_IID']}"
-    return tags
+    return {**tags, **platform.run_tags()}
 
 
 def artifacts():

@@ -62,6 +62,10 @@ def diagnose(name, settings):
             return (f"no AWS credentials for {label}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (masked, "
                     "protected), and for pipelines of unprotected branches AWS_READONLY_ACCESS_KEY_ID and "
                     "AWS_READONLY_SECRET_ACCESS_KEY (masked, not protected) in Settings > CI/CD > Variables")
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            return (f"no AWS credentials for {label}: give the job AWS credentials, through the repository "
+                    "variable AWS_ROLE_ARN (OIDC) or the secrets AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                    "(docs/ci.md); pull requests from forks get neither")
         return (f"no AWS credentials for {label}: export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
                 f"(or AWS_PROFILE), or run `dvc remote modify --local {name} access_key_id ...` and "
                 f"`... secret_access_key ...`; for a local test server run `make s3-local`")
