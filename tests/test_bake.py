@@ -17,8 +17,8 @@ MODULES = {
     "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity", "tune"],
     "pipeline/shared": ["__init__", "accepted", "chance", "dask_training", "data_io", "encoding", "gate", "metrics",
                         "model_checks", "model_store", "params", "partitions", "splits"],
-    "delivery": ["__init__", "promote", "ci_promote", "mr_note", "data_push", "figures", "predict", "report",
-                 "serve", "tracking"],
+    "delivery": ["__init__", "promote", "ci_platform", "ci_promote", "mr_note", "pr_comment", "data_push", "figures",
+                 "predict", "report", "serve", "tracking"],
     "storage": ["__init__", "remote", "s3_local"],
     "bake": ["__init__", "project_setup", "sample_data"],
 }
@@ -32,9 +32,10 @@ RENDERED_FILES = {
     *(f"src/{PACKAGE}/{folder + '/' if folder else ''}{module}.py" for folder, names in MODULES.items()
       for module in names),
     *(f"tests/{module}.py" for module in (
-        "conftest", "test_bake_setup", "test_ci_promote", "test_cli", "test_data_push",
+        "conftest", "test_bake_setup", "test_ci_platform", "test_ci_promote", "test_cli", "test_data_push",
         "test_engines", "test_evaluate", "test_gate", "test_model_checks", "test_model_store", "test_params",
-        "test_predict", "test_mr_note", "test_preprocess", "test_promote", "test_report", "test_report_sections",
+        "test_predict", "test_mr_note", "test_pr_comment", "test_preprocess", "test_promote", "test_report",
+        "test_report_sections",
         "test_sanity", "test_serve", "test_storage", "test_tracking", "test_train", "test_tune", "test_validate")),
 }
 SAMPLE_FILES = {"data/raw/batch_001.csv", "data/holdout/holdout.csv"}
@@ -49,8 +50,12 @@ def project_files(project):
     return {f for f in files if not f.startswith(STATE_DIRS)}
 
 
-def expected_files(sample_data, init_git):
-    files = set(RENDERED_FILES)
+GITLAB_FILES = {".gitlab-ci.yml", ".gitlab/ci/train-runner.yml"}
+GITHUB_FILES = {".github/workflows/model.yml", ".github/workflows/scheduled.yml"}
+
+
+def expected_files(sample_data, init_git, ci="gitlab"):
+    files = set(RENDERED_FILES) if ci == "gitlab" else (set(RENDERED_FILES) - GITLAB_FILES) | GITHUB_FILES
     if sample_data == "yes":
         files |= SAMPLE_FILES
         if init_git == "yes":
@@ -65,7 +70,8 @@ def assert_no_jinja_left(project):
             continue
         assert "{{" not in relative and "{%" not in relative, relative
         if path.is_file() and path.suffix != ".png":  # pictures are copied as they are
-            text = path.read_text(encoding="utf-8")
+            # GitHub's own expressions, ${{ ... }}, are meant to be there.
+            text = path.read_text(encoding="utf-8").replace("${{", "$")
             assert "{{" not in text and "{%" not in text and "{#" not in text, relative
 
 

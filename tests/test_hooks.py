@@ -13,7 +13,7 @@ GOOD_ANSWERS = {
     "project_name": "Churn Model", "project_slug": "churn-model", "package_name": "churn_model",
     "s3_bucket": "my-ml-artifacts", "s3_prefix": "churn-model", "aws_region": "us-east-1",
     "s3_endpoint_url": "", "model": "xgboost", "metric": "roc_auc", "min_improvement": "0.001",
-    "sample_data": "yes", "init_git": "yes",
+    "sample_data": "yes", "init_git": "yes", "ci": "gitlab",
 }
 
 
