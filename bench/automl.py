@@ -50,7 +50,10 @@ def flaml(train_csv, holdout_csv, target, metric, budget, seed):
 
 def tuned_score(project, metric, budget):
     (project / "tuned.yaml").write_text("model: null\nhyperparameters: {}\n")
-    subprocess.run(f"make tune TUNE_BUDGET_S={budget}", shell=True, cwd=project, check=True, capture_output=True)
+    tuned = subprocess.run(f"make tune TUNE_BUDGET_S={budget}", shell=True, cwd=project, capture_output=True,
+                           text=True)
+    if tuned.returncode != 0:
+        raise SystemExit(f"make tune failed in {project}:\n{tuned.stdout[-3000:]}\n{tuned.stderr[-3000:]}")
     return quality.repro_score(project, metric)
 
 

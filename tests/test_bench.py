@@ -12,15 +12,16 @@ pytestmark = pytest.mark.slow
 
 def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     report = tmp_path / "benchmarks.md"
-    # run() fails with the harness's output, so a broken part says where it broke.
+    # run() fails with the harness's output, so a broken part says where it broke. The tuning
+    # budget leaves room for a busy machine: the first trial (params.yaml's values) must finish in it.
     run(f"{sys.executable} bench/run.py --sizes 3000 --repeat 1 --small-quality --small-checks --small-serving "
-        "--small-automl --automl-budget 3 --automl-seeds 2 "
+        "--small-automl --automl-budget 10 --automl-seeds 2 "
         f"--parts speed quality engines checks serving automl --engine-sizes 3000 --output {report}", TEMPLATE_DIR)
     text = report.read_text()
     for heading in ("## Fixed costs", "## Cold runs and re-runs", "## Peak memory per stage", "## Model quality",
                     "## Engines: local against dask", "## Checks on real data: false alarms and caught defects",
                     "## Serving: `make serve` against MLflow's model server",
-                    "## Against AutoML: the default model, the tuned one and FLAML at 3 s"):
+                    "## Against AutoML: the default model, the tuned one and FLAML at 10 s"):
         assert heading in text
     # Iris (38 holdout rows), every model: no check that stops the pipeline fails on the clean data,
     # and each injected defect is caught by the check made for it.
