@@ -6,6 +6,7 @@ import ast
 import re
 import sys
 
+import pytest
 import yaml
 
 from conftest import bake, run
@@ -101,8 +102,9 @@ def heading_anchors(markdown):
     return anchors
 
 
-def test_the_readme_is_short_and_every_link_in_it_and_the_docs_resolves(cookies):
-    project = bake(cookies, init_git="no").project_path
+@pytest.mark.parametrize("ci", ["gitlab", "github"])
+def test_the_readme_is_short_and_every_link_in_it_and_the_docs_resolves(cookies, ci):
+    project = bake(cookies, init_git="no", ci=ci).project_path
     readme = project / "README.md"
     assert len(readme.read_text().splitlines()) <= 150
     pages = [readme, *sorted((project / "docs").glob("*.md"))]
