@@ -73,6 +73,7 @@ def test_least_privilege_and_pinned_actions(github_project):
         "repro": {"contents": "read", "id-token": "write"},
         "report": {"contents": "read", "pull-requests": "write"},
         "promote": {"contents": "write", "id-token": "write"},
+        "image": {"contents": "read", "packages": "write"},
     }
     for name, job in model["jobs"].items():
         for step in job["steps"]:

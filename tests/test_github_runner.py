@@ -8,13 +8,16 @@ read-only keys and writes nothing to S3; one from a fork skips its data steps wi
 What is not GitHub here, and why: remote actions cannot be fetched (no network), so each `uses:`
 step is replaced by a stand-in `run:` step doing what the job needs of it (checkout: a clone of
 origin; setup-python: the host's Python; configure-aws-credentials: skipped by its own `if`, as no
-role is set; the artifact actions: a copy to and from a folder of the run). The event payloads carry what GitHub's do
+role is set; the artifact actions: a copy to and from a folder of the run). Docker cannot run
+here either: a stand-in `docker` first on PATH records what the image job asked of it and which
+files its build context held.. The event payloads carry what GitHub's do
 (`repository.default_branch`, the pull request's head repository); the checkout stand-in checks
 out the pull request's head branch where GitHub would check out its merge commit. The promotion
 pushes to the clone's origin, as no workflow token exists here.
 """
 
 import json
+import os
 import re
 import sys
 
@@ -26,16 +29,31 @@ from conftest import BUCKET, attempt, baked_project, iam_user, run
 pytestmark = pytest.mark.slow
 PREFIX = "act-model"
 STAND_INS = [
+    # With `ref:` (the image job: the promotion commit), that ref; else the pull request's head or main.
+    (r"- uses: actions/checkout@\S+  # \S+\n        with:\n          ref: (.*)\n(?:          .*\n)+?(?=      -|\n)",
+     r'- run: git clone -q "$ORIGIN" . && git checkout -q "\1"\n'),
     (r"- uses: actions/checkout@\S+  # \S+\n        with:\n(?:          .*\n)+?(?=      -|\n)",
      '- run: git clone -q "$ORIGIN" . && git checkout -q "${GITHUB_HEAD_REF:-main}"\n'),
     (r"- uses: actions/setup-python@\S+  # \S+\n        with:\n(?:          .*\n)+?(?=      -|\n)", '- run: "true"\n'),
     (r"uses: aws-actions/configure-aws-credentials@\S+  # \S+\n        with:\n(?:          .*\n)+",
      "run: echo stand-in for configure-aws-credentials\n"),
-    (r"- uses: actions/upload-artifact@\S+  # \S+\n        if: (.*)\n        with:\n(?:          .*\n)+",
+    (r"- uses: actions/upload-artifact@\S+  # \S+\n        if: (.*)\n        with:\n          name: model-report\n"
+     r"(?:          .*\n)+",
      r'- if: \1\n        run: mkdir -p "$ARTIFACTS/model-report" && cp -r reports/. "$ARTIFACTS/model-report/"\n'),
-    (r"- uses: actions/download-artifact@\S+  # \S+\n        with:\n(?:          .*\n)+",
+    (r"- uses: actions/upload-artifact@\S+  # \S+\n        if: (.*)\n        with:\n          name: promoted-model\n"
+     r"(?:          .*\n)+",
+     r'- if: \1\n        run: mkdir -p "$ARTIFACTS/promoted-model" && cp -r models model-card.json '
+     r'"$ARTIFACTS/promoted-model/"\n'),
+    (r"- uses: actions/download-artifact@\S+  # \S+\n        with:\n          name: model-report\n(?:          .*\n)+",
      '- run: mkdir -p reports && cp -r "$ARTIFACTS/model-report/." reports/\n'),
+    (r"- uses: actions/download-artifact@\S+  # \S+\n        with:\n          name: promoted-model\n",
+     '- run: cp -r "$ARTIFACTS/promoted-model/." .\n'),
 ]
+STAND_IN_DOCKER = """#!/bin/sh
+# Stand-in for docker: one line per call; a build also lists the model files in its context.
+echo "$*" >> {log}
+case "$1" in build) ls models/model.json model-card.json Dockerfile | tr '\\n' ' ' >> {log}; echo >> {log};; esac
+"""
 PUSH = {"ref": "refs/heads/main", "repository": {"default_branch": "main", "full_name": "team/act-model"}}
 
 
@@ -49,6 +67,13 @@ class Repository:
     def __init__(self, project, origin, s3, runs, keys, tracking):
         self.project, self.origin, self.s3, self.runs = project, origin, s3, runs
         self.keys, self.tracking = keys, tracking
+        runs.mkdir()
+        self.docker_log = runs.parent / "docker.log"
+        bin_dir = runs.parent / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "docker").write_text(STAND_IN_DOCKER.format(log=self.docker_log))
+        (bin_dir / "docker").chmod(0o755)
+        self.path = f"{bin_dir}:{os.environ['PATH']}"
 
     def workflow_run(self, event, payload, job):
         """act runs ``job`` (and the jobs it needs) of the tip of main on origin, in a fresh clone."""
@@ -70,7 +95,7 @@ class Repository:
         code, output = attempt(f"act {event} -e event.json -W .github/workflows/model.yml -j {job} "
                        f"-P ubuntu-latest=-self-hosted --action-offline-mode --env ORIGIN={self.origin} "
                        f"--env VENV={sys.prefix} --env ARTIFACTS={clone}-artifacts "
-                       f"--var MLFLOW_TRACKING_URI={self.tracking} {secrets}", clone)
+                       f"--var MLFLOW_TRACKING_URI={self.tracking} {secrets}", clone, env={"PATH": self.path})
         (self.runs / f"{clone.name}.log").write_text(output)
         return code, output
 
@@ -95,7 +120,7 @@ def repository(cookies_session, s3, mlflow_server, tmp_path_factory):
     # As docs/ci.md says: the data goes to S3 before the code goes to origin.
     run("make push", project, env=writer)
     run(f"git init -q --bare -b main {origin} && git remote add origin {origin} && git push -q origin main", project)
-    return Repository(project, origin, s3, tmp_path_factory.mktemp("act-runs"), keys,
+    return Repository(project, origin, s3, tmp_path_factory.mktemp("act") / "runs", keys,
                       mlflow_server["MLFLOW_TRACKING_URI"])
 
 
@@ -110,8 +135,8 @@ def tracked(uri):
     return [found.data.tags for found in runs], versions
 
 
-def test_a_push_to_main_trains_gates_and_promotes_then_a_rerun_promotes_nothing(repository):
-    code, output = repository.workflow_run("push", PUSH, "promote")
+def test_a_push_to_main_trains_gates_promotes_and_ships_then_a_rerun_promotes_nothing(repository):
+    code, output = repository.workflow_run("push", PUSH, "image")
     assert code == 0, output[-3000:]
     assert "Job succeeded" in output and "Share the outputs" in output
     [promotion, *_] = repository.origin_log()
@@ -126,10 +151,18 @@ def test_a_push_to_main_trains_gates_and_promotes_then_a_rerun_promotes_nothing(
     assert len(runs) == 1 and versions == [1]
     assert runs[0]["git.branch"] == "main"
     assert runs[0]["ci.pipeline"] == "https://github.com/team/act-model/actions/runs/1"
+    # The image job built the promotion commit with the promoted model and its card, and pushed both tags.
+    commit = run(f"git --git-dir {repository.origin} rev-parse main", repository.project).strip()
+    login, build, context, push = repository.docker_log.read_text().splitlines()
+    assert login.startswith("login ghcr.io --username ")
+    assert build == f"build -t ghcr.io/team/act-model:{commit} -t ghcr.io/team/act-model:model-v1 ."
+    assert sorted(context.split()) == ["Dockerfile", "model-card.json", "models/model.json"]
+    assert push == "push --all-tags ghcr.io/team/act-model"
 
-    code, output = repository.workflow_run("push", PUSH, "promote")
+    code, output = repository.workflow_run("push", PUSH, "image")
     assert code == 0, output[-3000:]
     assert "nothing to promote" in output
+    assert len(repository.docker_log.read_text().splitlines()) == 4  # no promotion, no image
     assert [line for line in repository.origin_log() if line.startswith("Promote model")] == [promotion]
     assert tracked(repository.tracking)[1] == [1]
 
