@@ -105,7 +105,9 @@ def test_an_unreachable_server_or_no_token_is_one_line_and_the_model_is_still_pr
     project, origin, pipeline_commit = trained_with_origin(trained, s3, "tracking-outage", tmp_path)
     gone = {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{free_port()}", "MLFLOW_TRACKING_TOKEN": "test-token"}
 
-    out = run("make track", project, env={"MLFLOW_TRACKING_URI": gone["MLFLOW_TRACKING_URI"]})
+    # GitLab's endpoint takes no request without a token: one line, no request.
+    gitlab_endpoint = f"{gone['MLFLOW_TRACKING_URI']}/api/v4/projects/1/ml/mlflow"
+    out = run("make track", project, env={"MLFLOW_TRACKING_URI": gitlab_endpoint})
     assert tracking_lines(out) == ["tracking: MLFLOW_TRACKING_TOKEN not set, so nothing is tracked "
                                    "(see docs/tracking.md)"]
     [line] = tracking_lines(run("make track", project, env=gone))
