@@ -50,10 +50,10 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     automl = next(line for line in section.splitlines() if line.startswith("| iris | "))
     pipeline, tuned, flaml = (float(cell) for cell in automl.split(" | ")[3:6])
     assert all(0.5 < score <= 1 for score in (pipeline, tuned, flaml)), automl
-    times = re.search(r", ([\d.]+) s, ([\d.]+) s \(3 s\) \|", automl)
+    times = re.search(r", ([\d.]+) s, ([\d.]+) s \(10 s\) \|", automl)
     tuned_seconds, flaml_seconds = (float(seconds) for seconds in times.groups())
-    assert 2 <= flaml_seconds < 60 and tuned_seconds >= 3, automl  # the search alone takes its budget
-    assert re.search(r"- against FLAML at 3 s on iris: pipeline - FLAML [-+][\d.]+ \(target >= -0.01: (met|MISSED)\); "
+    assert 2 <= flaml_seconds < 60 and tuned_seconds >= 10, automl  # the search alone takes its budget
+    assert re.search(r"- against FLAML at 10 s on iris: pipeline - FLAML [-+][\d.]+ \(target >= -0.01: (met|MISSED)\); "
                      r"tuned - FLAML [-+][\d.]+", text)
     assert re.search(r"- tuned against FLAML at the same budget: mean difference [-+][\d.]+, as good or better on "
                      r"[01] of 1 datasets \(target: >= 0 and most: (met|MISSED)\)", text)
