@@ -23,12 +23,14 @@ GITHUB_PUSH_HELP = (
     "PROMOTION_PUSH_TOKEN to a fine-grained token with Contents: write that may)")
 
 
-class GitLab:
-    name = "GitLab"
-    push_help = GITLAB_PUSH_HELP
-
+class Platform:
     def __init__(self, env):
         self.env = env
+
+
+class GitLab(Platform):
+    name = "GitLab"
+    push_help = GITLAB_PUSH_HELP
 
     def default_branch(self):
         return self.env.get("CI_DEFAULT_BRANCH", "main")
@@ -74,12 +76,9 @@ class GitLab:
         return tags
 
 
-class GitHub:
+class GitHub(Platform):
     name = "GitHub"
     push_help = GITHUB_PUSH_HELP
-
-    def __init__(self, env):
-        self.env = env
 
     def default_branch(self):
         # The workflow passes it (github.event.repository.default_branch): Actions sets no variable for it.
@@ -116,20 +115,20 @@ class GitHub:
         """GitHub's own bot, the author GitHub documents for commits made by a workflow."""
         return "github-actions[bot]", "41898282+github-actions[bot]@users.noreply.github.com"
 
+    def repository_url(self):
+        return f"{self.env.get('GITHUB_SERVER_URL', 'https://github.com')}/{self.env.get('GITHUB_REPOSITORY', '')}"
+
     def run_url(self):
-        env = self.env
-        if not (env.get("GITHUB_REPOSITORY") and env.get("GITHUB_RUN_ID")):
+        if not (self.env.get("GITHUB_REPOSITORY") and self.env.get("GITHUB_RUN_ID")):
             return None
-        return f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{env['GITHUB_REPOSITORY']}/actions/runs/" \
-               f"{env['GITHUB_RUN_ID']}"
+        return f"{self.repository_url()}/actions/runs/{self.env['GITHUB_RUN_ID']}"
 
     def run_tags(self):
         tags = {}
         if url := self.run_url():
             tags["ci.pipeline"] = url
         if number := self.pull_request():
-            tags["ci.pull_request"] = (f"{self.env.get('GITHUB_SERVER_URL', 'https://github.com')}/"
-                                       f"{self.env.get('GITHUB_REPOSITORY', '')}/pull/{number}")
+            tags["ci.pull_request"] = f"{self.repository_url()}/pull/{number}"
         return tags
 
 
