@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,6 +19,24 @@ VENV_BIN = Path(sys.executable).parent
 CHOICES = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
 MODELS = tuple(CHOICES["model"])
 METRICS = tuple(CHOICES["metric"])
+
+
+# `make test` runs the suite on one worker per core (pytest-xdist), which hands out work in the
+# order below: the modules that take longest start first, so that the workers finish together.
+LONGEST_FIRST = ("test_bench.py", "test_gitlab_runner.py", "test_pipeline.py", "test_github_runner.py",
+                 "test_storage.py", "test_dask_engine.py", "test_locks.py", "test_tracking.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Longest modules first (order kept within a module), and the tests of a module that share a
+    module-scoped fixture (a server, a baked project) on one worker: one xdist_group per module."""
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        scopes = {defs[-1].scope for defs in fixtures.name2fixturedefs.values()} if fixtures else set()
+        if "module" in scopes:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,12 +66,32 @@ def bake(cookies, **answers):
     return result
 
 
+def layered_venv(path):
+    """A virtualenv at ``path`` that also sees the test environment's packages (the same pinned
+    dependencies every baked project installs), through a .pth file processed after the venv's own:
+    what is installed into it, a baked project's package above all, comes first and stays its own.
+    Nothing is downloaded, and two tests running at once never share a project's install."""
+    path = Path(path)
+    run(f"{sys.executable} -m venv --without-pip {path}", path.parent)
+    site = path / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    (site / "zz_test_environment.pth").write_text(
+        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    return path
+
+
 def install(project):
-    """Install a baked project's package in editable mode, as its `make install` does, into the
-    test environment, which already holds the same pinned dependencies (hence --no-deps and no
-    build isolation: nothing is downloaded per bake)."""
-    run(f"{sys.executable} -m pip install --quiet --no-deps --no-build-isolation --editable .", project)
+    """Install a baked project's package as its `make install` does: into the project's own .venv,
+    editable, with the stamp `make install` leaves. The project's Makefile puts .venv/bin first on
+    PATH, and so does ``run`` for a command run in the project (as `source .venv/bin/activate` does)."""
+    venv = layered_venv(project / ".venv")
+    run(f"{venv}/bin/python -m pip install --quiet --no-deps --no-build-isolation --editable .", project)
+    (venv / ".installed-project").write_text(f"{venv}\n")
     return project
+
+
+def project_python(project):
+    """The Python of a baked project's own .venv (``install``)."""
+    return project / ".venv" / "bin" / "python"
 
 
 def baked_project(cookies, **answers):
@@ -74,8 +113,8 @@ def trained_copy(trained, target):
     copy holds what training again would make). DVC's state database is left behind: it belongs
     to the original's files."""
     project, _ = trained
-    shutil.copytree(project, target, symlinks=True, ignore=lambda folder, names: ["tmp"] if
-                    Path(folder) == project / ".dvc" else [])
+    left_behind = {project / ".dvc": ["tmp"], project: [".venv"]}  # the copy gets a .venv of its own
+    shutil.copytree(project, target, symlinks=True, ignore=lambda folder, names: left_behind.get(Path(folder), []))
     return install(target)
 
 
@@ -90,11 +129,14 @@ def set_params(project, update):
 
 
 def attempt(command, cwd, env=None):
-    """Run a shell command that may fail; return (exit code, stdout and stderr together)."""
+    """Run a shell command that may fail; return (exit code, stdout and stderr together). In a
+    project with a .venv, that virtualenv is active, as a user's shell would have it."""
+    env = {**os.environ, **(env or {})}
+    venv = Path(cwd) / ".venv"
+    if (venv / "bin" / "python").exists():
+        env.update(VIRTUAL_ENV=str(venv), PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}")
     process = subprocess.run(
-        command, cwd=cwd, shell=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
-    )
+        command, cwd=cwd, shell=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     return process.returncode, process.stdout
 
 
