@@ -128,6 +128,16 @@ def set_params(project, update):
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
+def read_metrics(project):
+    """The holdout metrics the last `make repro` wrote (reports/evaluate/metrics.json)."""
+    return json.loads((project / "reports/evaluate/metrics.json").read_text())
+
+
+def read_gate(project):
+    """The gate's verdict of the last `make repro` (reports/evaluate/gate.json)."""
+    return json.loads((project / "reports/evaluate/gate.json").read_text())
+
+
 def attempt(command, cwd, env=None):
     """Run a shell command that may fail; return (exit code, stdout and stderr together). In a
     project with a .venv, that virtualenv is active, as a user's shell would have it."""

@@ -3,7 +3,6 @@ with a memory limit, reached the way a user reaches any cluster (DASK_SCHEDULER_
 run as dvc.yaml runs them, each its own process, in a baked project.
 """
 
-import json
 import os
 import re
 import subprocess
@@ -11,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import BUCKET, TEMPLATE_DIR, baked_project, iam_user, project_python, set_params
+from conftest import BUCKET, TEMPLATE_DIR, baked_project, iam_user, project_python, read_metrics, set_params
 
 pytestmark = pytest.mark.slow
 sys.path.insert(0, str(TEMPLATE_DIR / "bench"))
@@ -52,7 +51,7 @@ def run_stages(project, env=None):
 
 
 def roc_auc(project):
-    return json.loads((project / "reports/evaluate/metrics.json").read_text())["roc_auc"]
+    return read_metrics(project)["roc_auc"]
 
 
 def use_engine(project, engine):

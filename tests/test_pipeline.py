@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import attempt, baked_project, run, set_params, trained_copy
+from conftest import attempt, baked_project, read_gate, run, set_params, trained_copy
 
 pytestmark = pytest.mark.slow
 GATE_FAILURE = re.compile(r"^(\w+) (\d\.\d{4}) did not beat baseline (\d\.\d{4}) by (\d\.\d{4})$", re.M)
@@ -57,7 +57,7 @@ def test_a_project_baked_off_the_default_path_passes_its_own_checks_job_and_pipe
     assert re.search(r"^\d+ passed in [\d.]+s", out, re.M), out[-2000:]
     run("make repro", project)
     assert metric in metrics_show(project)
-    gate = json.loads((project / "reports/evaluate/gate.json").read_text())
+    gate = read_gate(project)
     assert gate["metric"] == metric and gate["passed"] is True
     assert json.loads((project / "reports/sanity/summary.json").read_text())["passed"] is True
 
@@ -278,7 +278,7 @@ def test_a_changed_holdout_re_scores_the_accepted_model_and_the_verdict_says_so(
     code, out = attempt("make repro", project)
     commit = run("git rev-parse --short=8 HEAD", project).strip()
     about = f"the accepted model (commit {commit}) re-scored on the current holdout"
-    gate = json.loads((project / "reports/evaluate/gate.json").read_text())
+    gate = read_gate(project)
     assert gate["against"] == about and gate["verdict"].endswith(f"[baseline: {about}]")
     assert gate["baseline"] != accepted and f"evaluate: baseline: {about}: {gate['baseline']:.4f}" in out
 

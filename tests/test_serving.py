@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import VENV_BIN, bake, free_port, run, trained_copy
+from conftest import VENV_BIN, bake, free_port, read_metrics, run, trained_copy
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +80,7 @@ def test_model_says_which_model_this_is(served):
     status, card = call(port, "GET", "/model")
     lock = yaml.safe_load((project / "dvc.lock").read_text())
     [models] = [out for out in lock["stages"]["train"]["outs"] if out["path"] == "models"]
-    metrics = json.loads((project / "reports" / "evaluate" / "metrics.json").read_text())
+    metrics = read_metrics(project)
     assert status == 200
     assert (card["model"], card["model_md5"], card["metric"]) == ("xgboost", models["md5"], "roc_auc")
     assert card["score"] == metrics["roc_auc"] and card["baseline"] == 0.5

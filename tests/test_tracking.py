@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from conftest import attempt, free_port, run, s3_trained_copy
+from conftest import attempt, free_port, read_gate, read_metrics, run, s3_trained_copy
 
 pytestmark = pytest.mark.slow
 MODEL = "churn-model"
@@ -48,9 +48,9 @@ def assert_run_logged(server, project, job_id):
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert logged.data.params["train.xgboost.n_estimators"] == str(params["train"]["xgboost"]["n_estimators"])
     assert logged.data.params["evaluate.metric"] == params["evaluate"]["metric"]
-    metrics = json.loads((project / "reports/evaluate/metrics.json").read_text())
+    metrics = read_metrics(project)
     assert {name: logged.data.metrics[name] for name in metrics} == pytest.approx(metrics)
-    gate = json.loads((project / "reports/evaluate/gate.json").read_text())
+    gate = read_gate(project)
     tags = logged.data.tags
     assert tags["gate.verdict"] == gate["verdict"] and tags["gate.passed"] == "true"
     assert tags["git.commit"] == commit and tags["gitlab.CI_JOB_ID"] == job_id
