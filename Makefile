@@ -75,9 +75,9 @@ demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeli
 	@echo "  targets:  the project uses this environment: cd $(DEMO_DIR)/churn-model && make report VENV=$(abspath $(VENV))"
 	@echo "  next:     read $(DEMO_DIR)/churn-model/README.md"
 
-# One pytest worker per core (pytest-xdist). A module whose tests share a costly fixture (a server,
-# a trained project) is one xdist_group, run by one worker; conftest.py starts the longest first.
-XDIST := -n auto --dist loadgroup --no-loadscope-reorder
+# One pytest worker per core (pytest-xdist), each module on one worker (its module-scoped servers and
+# projects are made once); conftest.py hands out the longest modules first.
+XDIST := -n auto --dist loadscope --no-loadscope-reorder
 
 test: $(STAMP) $(NODE_STAMP) $(MLFLOW_STAMP) $(SKYPILOT_STAMP) $(FLAML_STAMP) ## Run the whole test suite on every core (bakes projects and runs their pipelines)
 	$(VENV)/bin/python -m pytest $(XDIST)

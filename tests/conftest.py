@@ -21,22 +21,18 @@ MODELS = tuple(CHOICES["model"])
 METRICS = tuple(CHOICES["metric"])
 
 
-# `make test` runs the suite on one worker per core (pytest-xdist), which hands out work in the
-# order below: the modules that take longest start first, so that the workers finish together.
-LONGEST_FIRST = ("test_bench.py", "test_gitlab_runner.py", "test_pipeline.py", "test_github_runner.py",
-                 "test_storage.py", "test_dask_engine.py", "test_locks.py", "test_tracking.py")
+# `make test` runs the suite on one worker per core (pytest-xdist), a module at a time on one worker
+# (its module-scoped servers and projects are made once), handed out in collection order: the
+# modules that take longest start first, so that the workers finish together.
+LONGEST_FIRST = ("test_off_default_bakes.py", "test_bench.py", "test_gitlab_runner.py", "test_pipeline.py",
+                 "test_locks.py", "test_github_runner.py", "test_storage.py", "test_dask_engine.py",
+                 "test_tracking.py")
 
 
 def pytest_collection_modifyitems(items):
-    """Longest modules first (order kept within a module), and the tests of a module that share a
-    module-scoped fixture (a server, a baked project) on one worker: one xdist_group per module."""
+    """The longest modules first; the order within a module is kept."""
     rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-    for item in items:
-        fixtures = getattr(item, "_fixtureinfo", None)
-        scopes = {defs[-1].scope for defs in fixtures.name2fixturedefs.values()} if fixtures else set()
-        if "module" in scopes:
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -128,6 +124,12 @@ def set_params(project, update):
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
+def metrics_show(project):
+    """The holdout metrics as `dvc metrics show` reports them."""
+    shown = json.loads(run("dvc metrics show --json", project))
+    return shown[""]["data"]["reports/evaluate/metrics.json"]["data"]
+
+
 def read_metrics(project):
     """The holdout metrics the last `make repro` wrote (reports/evaluate/metrics.json)."""
     return json.loads((project / "reports/evaluate/metrics.json").read_text())
@@ -140,10 +142,11 @@ def read_gate(project):
 
 def attempt(command, cwd, env=None):
     """Run a shell command that may fail; return (exit code, stdout and stderr together). In a
-    project with a .venv, that virtualenv is active, as a user's shell would have it."""
+    baked project that `make install` (or ``install``) set up, its .venv is active, as a user's
+    shell would have it (never the template's own .venv, which runs the tests)."""
     env = {**os.environ, **(env or {})}
-    venv = Path(cwd) / ".venv"
-    if (venv / "bin" / "python").exists():
+    venv = Path(cwd).resolve() / ".venv"
+    if (venv / ".installed-project").exists() and venv != Path(sys.prefix).resolve():
         env.update(VIRTUAL_ENV=str(venv), PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}")
     process = subprocess.run(
         command, cwd=cwd, shell=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
