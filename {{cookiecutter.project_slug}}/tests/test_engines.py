@@ -91,7 +91,13 @@ def test_preprocess_by_partition_writes_what_the_local_engine_writes(params, wor
         assert "empty" not in local["features"]
 
 
-def test_a_csv_column_is_read_with_the_type_a_whole_file_read_gives(tmp_path, monkeypatch):
+# On one thread (a one-core runner, or OMP_NUM_THREADS=1) pyarrow's error names the row as well.
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_csv_column_is_read_with_the_type_a_whole_file_read_gives(tmp_path, monkeypatch, request, threads):
+    import pyarrow as pa
+
+    request.addfinalizer(lambda before=pa.cpu_count(): pa.set_cpu_count(before))
+    pa.set_cpu_count(threads)
     monkeypatch.setattr(partitions, "CSV_BLOCK_BYTES", 4 * 1024)
     lines = ["count,code"] + [f"{i},{i}" for i in range(3000)] + ["2.5,x7"]
     (tmp_path / "data.csv").write_text("\n".join(lines) + "\n")
