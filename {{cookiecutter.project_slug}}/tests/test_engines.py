@@ -96,7 +96,8 @@ def test_preprocess_by_partition_writes_what_the_local_engine_writes(params, wor
 def test_a_csv_column_is_read_with_the_type_a_whole_file_read_gives(tmp_path, monkeypatch, request, threads):
     import pyarrow as pa
 
-    request.addfinalizer(lambda before=pa.cpu_count(): pa.set_cpu_count(before))
+    before = pa.cpu_count()
+    request.addfinalizer(lambda: pa.set_cpu_count(before))
     pa.set_cpu_count(threads)
     monkeypatch.setattr(partitions, "CSV_BLOCK_BYTES", 4 * 1024)
     lines = ["count,code"] + [f"{i},{i}" for i in range(3000)] + ["2.5,x7"]
