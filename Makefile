@@ -26,7 +26,8 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # uv installs the pinned environments (a few times faster than pip); it comes first, from PyPI, at
-# the version the generated project's lock pins.
+# the version the generated project's lock pins. The other environments need it only to exist
+# (order-only): a new dev lock does not rebuild them.
 UV_PIN := $(shell grep -m1 '^uv==' {{cookiecutter.project_slug}}/requirements-dev.txt)
 UV_INSTALL := $(VENV)/bin/uv pip install --quiet --python
 
@@ -43,17 +44,17 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
-$(MLFLOW_STAMP): tests/mlflow-server-requirements.txt $(STAMP)
+$(MLFLOW_STAMP): tests/mlflow-server-requirements.txt | $(STAMP)
 	$(PYTHON) -m venv $(MLFLOW_VENV)
 	$(UV_INSTALL) $(MLFLOW_VENV)/bin/python -r tests/mlflow-server-requirements.txt
 	touch $@
 
-$(FLAML_STAMP): bench/flaml-requirements.txt $(STAMP)
+$(FLAML_STAMP): bench/flaml-requirements.txt | $(STAMP)
 	$(PYTHON) -m venv $(FLAML_VENV)
 	$(UV_INSTALL) $(FLAML_VENV)/bin/python -r bench/flaml-requirements.txt
 	touch $@
 
-$(SKYPILOT_STAMP): tests/skypilot-requirements.txt $(STAMP)
+$(SKYPILOT_STAMP): tests/skypilot-requirements.txt | $(STAMP)
 	$(PYTHON) -m venv $(SKYPILOT_VENV)
 	$(UV_INSTALL) $(SKYPILOT_VENV)/bin/python -r tests/skypilot-requirements.txt
 	touch $@
