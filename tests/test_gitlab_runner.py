@@ -194,6 +194,10 @@ def step_a_the_first_push_trains_and_promotes(team):
     code, out = team.pipeline()
     assert code == 0, out
     assert job_results(out) == {"checks": "PASS", "repro": "PASS", "promote": "PASS", "container-image": "PASS"}
+    # The virtualenv is shared (VENV), each job's copy is not: make install installs the job's own
+    # code, in full (a new lock) or only the package.
+    for job in ("checks", "repro", "promote"):
+        assert re.search(rf"^{job} +> (Installing churn_model from this checkout|.* --editable \.\s*$)", out, re.M), job
     promotion = team.origin_log()[0]
     assert promotion.startswith("Promote model: roc_auc ")
     assert promotion.endswith("(was 0.5000), registered as churn-model version 1 [skip ci]")
@@ -292,6 +296,7 @@ def step_e_a_data_push_then_a_readme_push_the_tip_pipeline_trains_and_promotes(t
 def step_f_a_fresh_clone_of_the_promoted_branch_restores_everything_without_running_it(team, tmp_path):
     clone = tmp_path / "newcomer"
     run(f"git clone -q {team.origin} {clone}", tmp_path)
+    run(f"make install VENV={sys.prefix}", clone)  # the runner's environment stands in for their own
     run("make pull", clone, env=team.reader)
     for path in ("data/raw", "data/holdout", "data/processed/train.parquet", "models", "reports/evaluate/gate.json"):
         assert (clone / path).exists(), path

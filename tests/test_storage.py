@@ -30,8 +30,12 @@ NO_AWS_CONFIG = {"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE
 
 
 def clone(project, tmp_path, s3, name="clone"):
+    """A newcomer's clone: `make install` into the shared test environment runs the clone's own
+    code from then on (the package was installed from ``project``)."""
     target = tmp_path / name
     run(f"git clone -q {project} {target}", tmp_path)
+    run(f"make install VENV={sys.prefix}", target)
+    assert run(f"{sys.executable} -c 'import churn_model; print(churn_model.__file__)'", target).startswith(str(target))
     add_credentials(target, s3)
     return target
 
