@@ -27,9 +27,11 @@ help: ## List the targets
 
 # uv installs the pinned environments (a few times faster than pip); it comes first, from PyPI, at
 # the version the generated project's lock pins. The other environments need it only to exist
-# (order-only): a new dev lock does not rebuild them.
+# (order-only): a new dev lock does not rebuild them. Unlike pip, uv leaves modules uncompiled
+# unless asked: every process would then compile what it imports (3.6 s instead of 1.4 s for a
+# pipeline stage), and every time where PYTHONDONTWRITEBYTECODE is set.
 UV_PIN := $(shell grep -m1 '^uv==' {{cookiecutter.project_slug}}/requirements-dev.txt)
-UV_INSTALL := $(VENV)/bin/uv pip install --quiet --python
+UV_INSTALL := $(VENV)/bin/uv pip install --quiet --compile-bytecode --python
 
 $(STAMP): requirements-dev.txt {{cookiecutter.project_slug}}/requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
