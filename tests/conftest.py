@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,6 +19,19 @@ VENV_BIN = Path(sys.executable).parent
 CHOICES = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
 MODELS = tuple(CHOICES["model"])
 METRICS = tuple(CHOICES["metric"])
+
+
+# `make test` runs the suite on one worker per core (pytest-xdist), a module at a time on one worker
+# (its module-scoped servers and projects are made once), handed out in collection order: the
+# modules that take longest start first, so that the workers finish together.
+LONGEST_FIRST = ("test_off_default_bakes.py", "test_bench.py", "test_gitlab_runner.py", "test_pipeline.py",
+                 "test_github_runner.py", "test_storage.py", "test_dask_engine.py", "test_tracking.py")
+
+
+def pytest_collection_modifyitems(items):
+    """The longest modules first; the order within a module is kept."""
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,6 +47,12 @@ def isolated_environment(tmp_path_factory):
     patch.setenv("DVC_NO_ANALYTICS", "1")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "PYTHONPATH"):
         patch.delenv(name, raising=False)
+    # Each of `make test`'s workers gets its share of the cores for OpenMP (XGBoost), BLAS and
+    # pyarrow: threads that outnumber the cores spin against each other (two of the generated
+    # test suites at once took 2.6 times as long as one alone; with a thread each, no longer).
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        patch.setenv("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
     yield
     patch.undo()
 
@@ -47,12 +67,32 @@ def bake(cookies, **answers):
     return result
 
 
+def layered_venv(path):
+    """A virtualenv at ``path`` that also sees the test environment's packages (the same pinned
+    dependencies every baked project installs), through a .pth file processed after the venv's own:
+    what is installed into it, a baked project's package above all, comes first and stays its own.
+    Nothing is downloaded, and two tests running at once never share a project's install."""
+    path = Path(path)
+    run(f"{sys.executable} -m venv --without-pip {path}", path.parent)
+    site = path / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    (site / "zz_test_environment.pth").write_text(
+        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    return path
+
+
 def install(project):
-    """Install a baked project's package in editable mode, as its `make install` does, into the
-    test environment, which already holds the same pinned dependencies (hence --no-deps and no
-    build isolation: nothing is downloaded per bake)."""
-    run(f"{sys.executable} -m pip install --quiet --no-deps --no-build-isolation --editable .", project)
+    """Install a baked project's package as its `make install` does: into the project's own .venv,
+    editable, with the stamp `make install` leaves. The project's Makefile puts .venv/bin first on
+    PATH, and so does ``run`` for a command run in the project (as `source .venv/bin/activate` does)."""
+    venv = layered_venv(project / ".venv")
+    run(f"{venv}/bin/python -m pip install --quiet --no-deps --no-build-isolation --editable .", project)
+    (venv / ".installed-project").write_text(f"{venv}\n")
     return project
+
+
+def project_python(project):
+    """The Python of a baked project's own .venv (``install``)."""
+    return project / ".venv" / "bin" / "python"
 
 
 def baked_project(cookies, **answers):
@@ -74,8 +114,8 @@ def trained_copy(trained, target):
     copy holds what training again would make). DVC's state database is left behind: it belongs
     to the original's files."""
     project, _ = trained
-    shutil.copytree(project, target, symlinks=True, ignore=lambda folder, names: ["tmp"] if
-                    Path(folder) == project / ".dvc" else [])
+    left_behind = {project / ".dvc": ["tmp"], project: [".venv"]}  # the copy gets a .venv of its own
+    shutil.copytree(project, target, symlinks=True, ignore=lambda folder, names: left_behind.get(Path(folder), []))
     return install(target)
 
 
@@ -106,11 +146,15 @@ def read_gate(project):
 
 
 def attempt(command, cwd, env=None):
-    """Run a shell command that may fail; return (exit code, stdout and stderr together)."""
+    """Run a shell command that may fail; return (exit code, stdout and stderr together). In a
+    baked project that `make install` (or ``install``) set up, its .venv is active, as a user's
+    shell would have it (never the template's own .venv, which runs the tests)."""
+    env = {**os.environ, **(env or {})}
+    venv = Path(cwd).resolve() / ".venv"
+    if (venv / ".installed-project").exists() and venv != Path(sys.prefix).resolve():
+        env.update(VIRTUAL_ENV=str(venv), PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}")
     process = subprocess.run(
-        command, cwd=cwd, shell=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
-    )
+        command, cwd=cwd, shell=True, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     return process.returncode, process.stdout
 
 

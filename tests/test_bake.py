@@ -9,7 +9,7 @@ import tomllib
 import pytest
 import yaml
 
-from conftest import CHOICES, METRICS, MODELS, TEMPLATE_DIR, bake, commit_count, install, run
+from conftest import CHOICES, METRICS, MODELS, TEMPLATE_DIR, bake, commit_count, install, project_python, run
 
 PACKAGE = "churn_model"
 MODULES = {
@@ -190,7 +190,7 @@ def test_free_text_answers_bake_install_and_run(cookies):
     readme = (project / "README.md").read_text()
     assert readme.startswith(f"# {FREE_TEXT['project_name']}\n") and FREE_TEXT["description"] in readme
     installed = subprocess.run(
-        [sys.executable, "-c", "import importlib.metadata as m, churn_model.pipeline.train; "
+        [project_python(project), "-c", "import importlib.metadata as m, churn_model.pipeline.train; "
                                "print(m.metadata('churn-model')['Summary'])"],
         cwd=project, capture_output=True, text=True, check=True)
     assert installed.stdout.strip() == FREE_TEXT["description"]

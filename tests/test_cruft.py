@@ -3,12 +3,11 @@ template change while the user's own edits survive."""
 
 import json
 import shutil
-import sys
 
 import pytest
 import yaml
 
-from conftest import TEMPLATE_DIR, attempt, commit_count, install, run
+from conftest import TEMPLATE_DIR, attempt, commit_count, layered_venv, run
 
 pytestmark = pytest.mark.slow
 
@@ -25,14 +24,16 @@ def template_repo(tmp_path):
 
 def test_cruft_create_check_and_update_keep_the_users_edits(template_repo, tmp_path):
     run(f"cruft create --no-input --output-dir {tmp_path / 'out'} {template_repo}", tmp_path)
-    project = install(tmp_path / "out" / "churn-model")
+    project = tmp_path / "out" / "churn-model"
     state = json.loads((project / ".cruft.json").read_text())
     assert state["template"] == str(template_repo)
     assert state["commit"] == run("git rev-parse HEAD", template_repo).strip()
     assert not (project / ".git").exists()  # the hook left Git to `make install` under cruft
 
-    # The test environment holds the same pins, so this installs the package and finishes the setup.
-    out = run(f"make install VENV={sys.prefix}", project)
+    # A .venv that sees the test environment's packages (the same pins): `make install` finds the
+    # dependencies there, installs the package and finishes the setup.
+    layered_venv(project / ".venv")
+    out = run("make install", project)
     assert commit_count(project) == 1
     assert ".cruft.json" in run("git ls-files", project).split()
     assert run("git status --porcelain", project) == ""

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import BUCKET, TEMPLATE_DIR, baked_project, iam_user, read_metrics, set_params
+from conftest import BUCKET, TEMPLATE_DIR, baked_project, iam_user, project_python, read_metrics, set_params
 
 pytestmark = pytest.mark.slow
 sys.path.insert(0, str(TEMPLATE_DIR / "bench"))
@@ -41,7 +41,7 @@ def run_stages(project, env=None):
     """Each stage as dvc.yaml runs it; returns {stage: peak MiB of its process} and the output."""
     peaks, output = {}, ""
     for stage in STAGES:
-        result = subprocess.run([sys.executable, "-S", "-c", PEAK_LAUNCHER, sys.executable, "-m",
+        result = subprocess.run([sys.executable, "-S", "-c", PEAK_LAUNCHER, project_python(project), "-m",
                                  f"churn_model.pipeline.{stage}"], cwd=project, text=True, capture_output=True,
                                 env={**os.environ, **(env or {})})
         assert result.returncode == 0, result.stdout + result.stderr

@@ -10,21 +10,22 @@ step is replaced by a stand-in `run:` step doing what the job needs of it (check
 origin; setup-python: the host's Python; configure-aws-credentials: skipped by its own `if`, as no
 role is set; the artifact actions: a copy to and from a folder of the run). Docker cannot run
 here either: a stand-in `docker` first on PATH records what the image job asked of it and which
-files its build context held.. The event payloads carry what GitHub's do
-(`repository.default_branch`, the pull request's head repository); the checkout stand-in checks
-out the pull request's head branch where GitHub would check out its merge commit. The promotion
-pushes to the clone's origin, as no workflow token exists here.
+files its build context held. A virtualenv that sees the test environment's packages stands in
+for the one setup-python and the pip cache would give (VENV); each job still runs `make install`.
+The event payloads carry what GitHub's do (`repository.default_branch`, the pull request's head
+repository); the checkout stand-in checks out the pull request's head branch where GitHub would
+check out its merge commit. The promotion pushes to the clone's origin, as no workflow token
+exists here.
 """
 
 import json
 import os
 import re
-import sys
 
 import pytest
 from test_gitlab_runner import readme_policies
 
-from conftest import BUCKET, attempt, baked_project, iam_user, run
+from conftest import BUCKET, attempt, baked_project, iam_user, layered_venv, run
 
 pytestmark = pytest.mark.slow
 PREFIX = "act-model"
@@ -68,6 +69,7 @@ class Repository:
         self.project, self.origin, self.s3, self.runs = project, origin, s3, runs
         self.keys, self.tracking = keys, tracking
         runs.mkdir()
+        self.venv = layered_venv(runs.parent / "runner-venv")
         self.docker_log = runs.parent / "docker.log"
         bin_dir = runs.parent / "bin"
         bin_dir.mkdir()
@@ -94,7 +96,7 @@ class Repository:
             f"-s {name}={value}" for name, value in self.keys.items())
         code, output = attempt(f"act {event} -e event.json -W .github/workflows/model.yml -j {job} "
                        f"-P ubuntu-latest=-self-hosted --action-offline-mode --env ORIGIN={self.origin} "
-                       f"--env VENV={sys.prefix} --env ARTIFACTS={clone}-artifacts "
+                       f"--env VENV={self.venv} --env ARTIFACTS={clone}-artifacts "
                        f"--var MLFLOW_TRACKING_URI={self.tracking} {secrets}", clone, env={"PATH": self.path})
         (self.runs / f"{clone.name}.log").write_text(output)
         return code, output

@@ -2,9 +2,9 @@
 
 Every pipeline starts from a fresh clone of the bare `origin` (no DVC cache, no outputs, no
 credentials from the baking tree), and gitlab-ci-local's shell executor with --shell-isolation
-runs each job in its own copy of that clone, passing only artifacts between jobs. The test
-environment's virtualenv stands in for the runner's cached one (VENV); each job still runs the
-project's `make install`.
+runs each job in its own copy of that clone, passing only artifacts between jobs. A virtualenv
+that sees the test environment's packages stands in for the runner's cached one (VENV); each job
+still runs the project's `make install` into it.
 
 S3 is moto in server mode with IAM enforcement and two users holding exactly docs/storage.md's
 read-write and read-only policies. Protected variables (the write keys) reach only pipelines of
@@ -27,12 +27,11 @@ import json
 import os
 import random
 import re
-import sys
 import time
 
 import pytest
 
-from conftest import BUCKET, attempt, baked_project, iam_user, run
+from conftest import BUCKET, attempt, baked_project, iam_user, layered_venv, run
 
 pytestmark = pytest.mark.slow
 PREFIX = "team-model"
@@ -58,6 +57,7 @@ class Team:
     def __init__(self, project, origin, s3, writer, reader, runs, tracking):
         self.project, self.origin, self.s3, self.tracking = project, origin, s3, tracking
         self.writer, self.reader, self.runs = writer, reader, runs
+        self.venv = layered_venv(runs.parent / "runner-venv")  # the runner's cached virtualenv
         self.builds = runs.parent / "builds.log"  # what the stand-in builder was asked for
         bin_dir = runs.parent / "bin"
         bin_dir.mkdir()
@@ -76,7 +76,7 @@ class Team:
         clone = self.runs / f"run-{len(list(self.runs.iterdir())) + 1}"
         self.last_run = clone
         run(f"git clone -q --branch {branch} {self.origin} {clone}", self.runs)
-        variables = {"VENV": sys.prefix, "CI_PIPELINE_SOURCE": source,
+        variables = {"VENV": self.venv, "CI_PIPELINE_SOURCE": source,
                      "AWS_READONLY_ACCESS_KEY_ID": self.reader["AWS_ACCESS_KEY_ID"],
                      "AWS_READONLY_SECRET_ACCESS_KEY": self.reader["AWS_SECRET_ACCESS_KEY"], **self.tracking,
                      **variables}
@@ -296,7 +296,8 @@ def step_e_a_data_push_then_a_readme_push_the_tip_pipeline_trains_and_promotes(t
 def step_f_a_fresh_clone_of_the_promoted_branch_restores_everything_without_running_it(team, tmp_path):
     clone = tmp_path / "newcomer"
     run(f"git clone -q {team.origin} {clone}", tmp_path)
-    run(f"make install VENV={sys.prefix}", clone)  # the runner's environment stands in for their own
+    layered_venv(clone / ".venv")  # sees the test environment's packages: make install adds the package
+    run("make install", clone)
     run("make pull", clone, env=team.reader)
     for path in ("data/raw", "data/holdout", "data/processed/train.parquet", "models", "reports/evaluate/gate.json"):
         assert (clone / path).exists(), path

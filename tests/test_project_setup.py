@@ -4,7 +4,7 @@ tool is missing."""
 import sys
 import venv
 
-from conftest import TEMPLATE_DIR, attempt, bake, baked_project, commit_count, run
+from conftest import TEMPLATE_DIR, attempt, bake, baked_project, commit_count, layered_venv, run
 
 
 def test_setup_is_safe_to_run_twice(cookies):
@@ -51,9 +51,10 @@ def test_the_readme_steps_work_from_a_cookiecutter_without_dvc(tmp_path):
                     env={"PATH": f"{tool}/bin:/usr/bin:/bin"})
     project = tmp_path / "out" / "churn-model"
     assert "dvc is not installed here" in out and commit_count(project) == 0
-    # `make install`; the test environment already holds the same pins, so it only installs the
-    # package and finishes the setup.
-    out = run(f"make install VENV={sys.prefix}", project)
+    # `make install`, into a .venv that sees the test environment's packages (the same pins): it
+    # only installs the package and finishes the setup.
+    layered_venv(project / ".venv")
+    out = run("make install", project)
     assert "tracking data/raw, data/holdout with DVC" in out and "made the first commit" in out
     assert commit_count(project) == 1 and run("git status --porcelain", project) == ""
     out = run("make repro", project)

@@ -17,6 +17,8 @@ from conftest import (
     attempt,
     baked_project,
     free_port,
+    layered_venv,
+    project_python,
     run,
     s3_project,
     s3_trained_copy,
@@ -30,12 +32,14 @@ NO_AWS_CONFIG = {"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE
 
 
 def clone(project, tmp_path, s3, name="clone"):
-    """A newcomer's clone: `make install` into the shared test environment runs the clone's own
-    code from then on (the package was installed from ``project``)."""
+    """A newcomer's clone, set up with `make install` (into a .venv that sees the test
+    environment's packages): it runs its own code, not the package of ``project``."""
     target = tmp_path / name
     run(f"git clone -q {project} {target}", tmp_path)
-    run(f"make install VENV={sys.prefix}", target)
-    assert run(f"{sys.executable} -c 'import churn_model; print(churn_model.__file__)'", target).startswith(str(target))
+    layered_venv(target / ".venv")
+    run("make install", target)
+    where = run(f"{project_python(target)} -c 'import churn_model; print(churn_model.__file__)'", target)
+    assert where.startswith(str(target)), where
     add_credentials(target, s3)
     return target
 
