@@ -18,7 +18,7 @@ from ..cli import command, parser
 from .shared import gate, model_store
 from .shared.accepted import accepted_commit, changed_since, fetched
 from .shared.data_io import read_json
-from .shared.metrics import score_all
+from .shared.metrics import score, score_all
 from .shared.params import check
 
 
@@ -46,7 +46,7 @@ def rescored_accepted(metric, holdout_dir):
             y, proba, _, _ = model_store.score_holdout(copy, holdout_dir)
     except Exception as error:  # noqa: BLE001 - no accepted model (first commit, old format): baseline.txt
         return None, f"no accepted model to re-score at {commit[:8]} ({type(error).__name__})"
-    return score_all(y, proba)[metric], f"the accepted model (commit {commit[:8]}) re-scored on the current holdout"
+    return score(y, proba, metric), f"the accepted model (commit {commit[:8]}) re-scored on the current holdout"
 
 
 def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,

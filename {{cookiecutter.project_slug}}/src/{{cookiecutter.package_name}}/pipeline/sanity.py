@@ -14,7 +14,7 @@ from ..cli import command, parser
 from .shared import chance, model_checks, model_store
 from .shared.data_io import read_json, write_atomically, write_json, write_junit
 from .shared.gate import LOWER_IS_BETTER
-from .shared.metrics import score_all
+from .shared.metrics import score
 from .shared.params import check
 
 
@@ -101,7 +101,7 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     write_json(out_dir / "summary.json", {"passed": not failed, "checks": results})
     write_json(out_dir / "calibration.json", calibrated)
     write_json(out_dir / "segments.json", segments)
-    overall = score_all(y, proba)[metric]
+    overall = score(y, proba, metric)
     write_atomically(out_dir / "model_validation.md", lambda tmp: Path(tmp).write_text(
         model_checks.markdown(calibrated, segments, metric, overall), encoding="utf-8"))
     write_junit(out_dir / "junit.xml", "sanity", results)

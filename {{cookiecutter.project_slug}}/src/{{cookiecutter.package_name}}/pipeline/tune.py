@@ -18,7 +18,7 @@ from ..cli import UserError, command, parser
 from .shared import model_store, splits
 from .shared.data_io import load_target, load_xy, read_json, write_atomically, write_json
 from .shared.gate import LOWER_IS_BETTER
-from .shared.metrics import score_all
+from .shared.metrics import score
 from .shared.params import check
 from .shared.params import hyperparameters as chosen_hyperparameters
 
@@ -78,7 +78,7 @@ def inner_score(build, X, y, metric, seed, validation_share, deadline):
                                 validation_share)
         if time.monotonic() > deadline:
             return None
-        scores.append(score_all(y[score_rows], model.predict_proba(X.iloc[score_rows]))[metric])
+        scores.append(score(y[score_rows], model.predict_proba(X.iloc[score_rows]), metric))
     return float(np.mean(scores))
 
 

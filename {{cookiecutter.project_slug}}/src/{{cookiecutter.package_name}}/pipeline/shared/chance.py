@@ -10,7 +10,7 @@ threshold used.
 
 import numpy as np
 
-from .metrics import score_all
+from .metrics import score
 
 FALSE_ALARM_QUANTILE = 0.999
 Z = 3.29  # standard errors: a two-sided 0.999 interval under the normal approximation
@@ -52,7 +52,7 @@ def fold_score_spread(y, proba, metric, fold_rows, seed, draws=FOLD_BOOTSTRAP_DR
     for _ in range(draws):
         sample = np.concatenate([rng.choice(rows, max(1, round(size * len(rows) / len(y)))) for rows in members])
         try:
-            scores.append(score_all(y[sample], proba[sample])[metric])
+            scores.append(score(y[sample], proba[sample], metric))
         except ValueError:  # a metric undefined on this sample
             continue
     if len(scores) < 2:

@@ -7,31 +7,34 @@ from sklearn.preprocessing import label_binarize
 METRICS = ("roc_auc", "accuracy", "f1", "average_precision", "log_loss")
 
 
-def score_all(y_true, proba):
-    """Every metric of METRICS for encoded labels ``y_true`` and class probabilities ``proba``."""
+def score(y_true, proba, metric):
+    """``metric`` (one of METRICS) for encoded labels ``y_true`` and class probabilities ``proba``.
+    The bootstraps of the checks score hundreds of samples: they compute only the metric they need."""
     # XGBoost returns float32 rows that sum to 1 only to float32 precision; sklearn's log_loss
     # checks the sum in float64 and would warn.
     proba = np.asarray(proba, dtype="float64")
     proba = proba / proba.sum(axis=1, keepdims=True)
-    n_classes = proba.shape[1]
-    labels = np.arange(n_classes)
-    predicted = proba.argmax(axis=1)
-    if n_classes == 2:
-        positive = proba[:, 1]
-        scores = {
-            "roc_auc": skm.roc_auc_score(y_true, positive),
-            "average_precision": skm.average_precision_score(y_true, positive),
-            "f1": skm.f1_score(y_true, predicted),
-        }
+    labels = np.arange(proba.shape[1])
+    binary = len(labels) == 2
+    if metric == "roc_auc":
+        value = skm.roc_auc_score(y_true, proba[:, 1]) if binary else \
+            skm.roc_auc_score(y_true, proba, multi_class="ovr", labels=labels)
+    elif metric == "average_precision":
+        value = skm.average_precision_score(y_true, proba[:, 1]) if binary else \
+            skm.average_precision_score(label_binarize(y_true, classes=labels), proba, average="macro")
+    elif metric == "f1":
+        predicted = proba.argmax(axis=1)
+        value = skm.f1_score(y_true, predicted) if binary else \
+            skm.f1_score(y_true, predicted, average="macro", labels=labels)
+    elif metric == "accuracy":
+        value = skm.accuracy_score(y_true, proba.argmax(axis=1))
+    elif metric == "log_loss":
+        value = skm.log_loss(y_true, proba, labels=labels)
     else:
-        scores = {
-            "roc_auc": skm.roc_auc_score(y_true, proba, multi_class="ovr", labels=labels),
-            "average_precision": skm.average_precision_score(
-                label_binarize(y_true, classes=labels), proba, average="macro"
-            ),
-            "f1": skm.f1_score(y_true, predicted, average="macro", labels=labels),
-        }
-    scores["accuracy"] = skm.accuracy_score(y_true, predicted)
-    scores["log_loss"] = skm.log_loss(y_true, proba, labels=labels)
-    return {name: float(scores[name]) for name in METRICS}
+        raise ValueError(f"unknown metric {metric!r}: one of {', '.join(METRICS)}")
+    return float(value)
 
+
+def score_all(y_true, proba):
+    """Every metric of METRICS: {name: value}."""
+    return {name: score(y_true, proba, name) for name in METRICS}

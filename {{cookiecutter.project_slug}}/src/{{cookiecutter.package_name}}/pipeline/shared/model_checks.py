@@ -16,7 +16,7 @@ calibrated labels reach at that size (see chance.py).
 import numpy as np
 
 from . import chance
-from .metrics import score_all
+from .metrics import score
 
 CALIBRATION_BINS = 10
 NUMERIC_SEGMENTS = 5
@@ -108,13 +108,10 @@ def weakest_segments(X, y, proba, encoding, metric, lower_is_better, top=10):
     """The ``top`` segments with the worst ``metric``, worst first."""
     rows = []
     for feature, segment, mask in _segments(X, encoding):
-        if mask.sum() < MIN_SEGMENT_ROWS or len(np.unique(y[mask])) < 2:
-            continue  # ROC AUC and the like need both outcomes in the segment
-        try:
-            score = score_all(y[mask], proba[mask])[metric]
-        except ValueError:  # e.g. multiclass ROC AUC on a segment that lacks a class
-            continue
-        rows.append({"feature": feature, "segment": segment, "rows": int(mask.sum()), "score": score})
+        if mask.sum() < MIN_SEGMENT_ROWS or len(np.unique(y[mask])) < proba.shape[1]:
+            continue  # ROC AUC and the like need every class in the segment
+        rows.append({"feature": feature, "segment": segment, "rows": int(mask.sum()),
+                     "score": score(y[mask], proba[mask], metric)})
     rows.sort(key=lambda row: -row["score"] if lower_is_better else row["score"])
     return rows[:top]
 
