@@ -1,8 +1,6 @@
 """The standard classification metrics, for binary and multiclass targets alike."""
 
 import numpy as np
-from sklearn import metrics as skm
-from sklearn.preprocessing import label_binarize
 
 METRICS = ("roc_auc", "accuracy", "f1", "average_precision", "log_loss")
 
@@ -10,6 +8,10 @@ METRICS = ("roc_auc", "accuracy", "f1", "average_precision", "log_loss")
 def score(y_true, proba, metric):
     """``metric`` (one of METRICS) for encoded labels ``y_true`` and class probabilities ``proba``.
     The bootstraps of the checks score hundreds of samples: they compute only the metric they need."""
+    # Imported here: params.py reads METRICS, and preprocess should not pay scikit-learn's 0.8 s import.
+    from sklearn import metrics as skm
+    from sklearn.preprocessing import label_binarize
+
     # XGBoost returns float32 rows that sum to 1 only to float32 precision; sklearn's log_loss
     # checks the sum in float64 and would warn.
     proba = np.asarray(proba, dtype="float64")
