@@ -86,7 +86,8 @@ def install(project):
     PATH, and so does ``run`` for a command run in the project (as `source .venv/bin/activate` does)."""
     venv = layered_venv(project / ".venv")
     run(f"{venv}/bin/python -m pip install --quiet --no-deps --no-build-isolation --editable .", project)
-    (venv / ".installed-project").write_text(f"{venv}\n")
+    checksum = run("cat requirements-dev.txt pyproject.toml | cksum", project).strip()  # as the Makefile's
+    (venv / ".installed-project").write_text(f"{venv}\n{checksum}\n")
     return project
 
 
