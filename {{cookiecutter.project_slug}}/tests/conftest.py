@@ -2,7 +2,10 @@
 
 import copy
 import csv
+import hashlib
 import io
+import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -82,9 +85,38 @@ def run_train(params, ws):
     train.run(params, ws["processed"], ws["models"], ws["cv"])
 
 
+@pytest.fixture(scope="session")
+def trained_outputs(tmp_path_factory):
+    """{inputs' digest: folder}: what preprocess and train wrote for those params and data."""
+    return {}, tmp_path_factory.mktemp("trained")
+
+
 @pytest.fixture
-def trained(params, workspace):
-    """A workspace after the preprocess and train stages."""
-    run_preprocess(params, workspace)
-    run_train(params, workspace)
+def trained(params, workspace, trained_outputs):
+    """A workspace after the preprocess and train stages. Training is deterministic (test_train.py
+    checks it), so each set of params and data trains once per session and later workspaces get
+    a copy of its outputs."""
+    cache, root = trained_outputs
+    inputs = [json.dumps(params, sort_keys=True).encode()]
+    inputs += [path.read_bytes() for name in ("raw", "holdout") for path in sorted(workspace[name].rglob("*"))
+               if path.is_file()]
+    digest = hashlib.sha256(b"\0".join(inputs)).hexdigest()[:16]
+    outputs = ("processed", "models", "cv")
+    if digest not in cache:
+        run_preprocess(params, workspace)
+        run_train(params, workspace)
+        cache[digest] = root / digest
+        for name in outputs:
+            copy_output(workspace[name], cache[digest] / name)
+    else:
+        for name in outputs:
+            copy_output(cache[digest] / name, workspace[name])
     return workspace
+
+
+def copy_output(source, target):
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    else:
+        shutil.copy2(source, target)
