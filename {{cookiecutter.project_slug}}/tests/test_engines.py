@@ -142,7 +142,7 @@ def test_the_dask_engine_trains_the_same_kind_of_model_as_well(params, workspace
 def test_an_unreachable_scheduler_is_one_clear_error(params, workspace, monkeypatch, capsys):
     run_preprocess(params, workspace)
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:9")
-    monkeypatch.setattr(dask_training, "CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr(dask_training, "CONNECT_TIMEOUT", "0.5s")  # the port refuses at once
     with pytest.raises(UserError, match="cannot reach the Dask scheduler at DASK_SCHEDULER_ADDRESS=tcp://127.0.0.1:9"):
         run_train(with_engine(params, "dask"), workspace)
     assert not workspace["models"].exists()
