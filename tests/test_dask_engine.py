@@ -93,8 +93,10 @@ def test_the_sample_data_trains_on_a_cluster_reading_its_copy_on_s3(cookies, clu
 
 
 def test_a_larger_set_trains_within_each_workers_memory_limit(cookies, cluster):
-    """600,000 rows: the local engine's processes need more than a worker's limit; on the cluster
-    no worker passes it (none restarted) and the holdout score matches the local engine's."""
+    """600,000 rows: a process of the local engine needs more than a worker may hold; on the cluster
+    no worker passes its limit (none restarted) and the holdout score matches the local engine's."""
+    import dask
+
     local, client = cluster
     project = baked_project(cookies, init_git="no", sample_data="no")
     rows = 600_000
@@ -116,6 +118,8 @@ def test_a_larger_set_trains_within_each_workers_memory_limit(cookies, cluster):
     print(f"local engine peaks {local_peaks}; dask engine {dask_peaks}; workers {peaks} (limit {LIMIT_MIB} MiB)")
     assert sorted(client.scheduler_info()["workers"]) == workers_before  # no worker was restarted
     assert all(mib < LIMIT_MIB for mib in peaks.values())
-    assert max(local_peaks.values()) > LIMIT_MIB  # one process of the local engine would not fit a worker
+    # One process of the local engine would not fit a worker: its nanny restarts it past this share.
+    terminate = dask.config.get("distributed.worker.memory.terminate")
+    assert max(local_peaks.values()) > terminate * LIMIT_MIB
     assert f"train: xgboost on {rows} rows (dask engine, cpu)" in output
     assert abs(roc_auc(project) - local_score) <= 0.005
