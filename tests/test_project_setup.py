@@ -73,3 +73,21 @@ def test_make_install_rebuilds_a_virtualenv_made_elsewhere(cookies, tmp_path):
     assert code != 0
     assert f"{moved} was made elsewhere or its Python is gone: rebuilding it" in out
     assert not (moved / ".installed-project").exists()
+
+
+def test_make_install_installs_the_dependencies_again_only_when_the_lock_changes(cookies, tmp_path):
+    """A virtualenv shared by checkouts (a runner's cache): another checkout of the same lock installs
+    its own package only; an edited pyproject.toml installs the dependencies again."""
+    project = bake(cookies, project_name="Lock Check 2").project_path
+    shared = layered_venv(tmp_path / "venv")
+    out = run(f"make install VENV={shared}", project)
+    assert "Installing the pinned dependencies" in out and f"Installed into {shared}" in out
+    clone = tmp_path / "clone"
+    run(f"git clone -q {project} {clone}", tmp_path)
+    out = run(f"make install VENV={shared}", clone)
+    assert "Installing the pinned dependencies" not in out and "Installing lock_check_2 from this checkout" in out
+    assert "Installing" not in run(f"make install VENV={shared}", clone)
+    with open(clone / "pyproject.toml", "a") as pyproject:
+        pyproject.write("# an edit\n")
+    out = run(f"make install VENV={shared}", clone)
+    assert "Installing the pinned dependencies" in out and "Installing lock_check_2" not in out
