@@ -38,8 +38,9 @@ def test_a_project_baked_off_the_default_path_passes_its_own_checks_job_and_pipe
     assert package != "churn_model" and (project / "src" / package / "pipeline" / "train.py").is_file()
     assert "make lint test" in checks_job_script(project, ci)  # what this test runs is what the CI job runs
     out = run("make lint test", project)
-    # pytest's summary: every test passed, none failed, skipped or errored.
-    assert re.search(r"^\d+ passed in [\d.]+s", out, re.M), out[-2000:]
+    # pytest's summary: every test passed, none failed, skipped or errored. A warning is not a failure:
+    # a Dask dashboard finding its port taken by another test's cluster says so, and uses another.
+    assert re.search(r"^\d+ passed(, \d+ warnings?)? in [\d.]+s", out, re.M), out[-2000:]
     run("make repro", project)
     assert metric in metrics_show(project)
     gate = read_gate(project)
