@@ -47,7 +47,10 @@ def resolve_from_wheels(lock_file, platform, python, offline=False):
     binary_only = [arg for name in sorted(names) for arg in ("--only-binary", name)]
     return subprocess.run(
         [sys.executable, "-m", "uv", "pip", "compile", str(lock_file), "--python-platform", platform,
-         "--python-version", python, "--quiet", *binary_only, *(["--offline"] if offline else [])],
+         "--python-version", python, "--quiet", *binary_only, *(["--offline"] if offline else []),
+         # Without it, uv tries to download each other Python (for building sdists), waits on the
+         # failure and falls back to this one: 10 s a version, and a download from outside the index.
+         "--no-python-downloads"],
         capture_output=True, text=True, cwd=lock_file.parent)  # the resolution goes to stdout, no file is written
 
 
@@ -72,9 +75,9 @@ def test_the_runtime_and_serving_locks_have_no_dev_or_ci_tools_and_the_dev_lock_
 @pytest.fixture(scope="module")
 def dev_lock_resolutions(project):
     """{(platform, Python): uv's result} for every claimed pair. The first asks the package index;
-    the others read the index pages it has just cached (uv --offline: a tenth of a second instead
-    of 13 s of waiting on the index each), and ask the index again only when something they need
-    is not cached (another platform's wheel metadata), so a failure is always the index's answer."""
+    the others read the index pages it has just cached (uv --offline: a tenth of a second each),
+    and ask the index again only when something they need is not cached (another platform's wheel
+    metadata), so a failure is always the index's answer."""
     lock = project / "requirements-dev.txt"
     (first_platform, first_python), *others = [(platform, python) for platform in PLATFORMS
                                                for python in claimed_pythons(project)]
