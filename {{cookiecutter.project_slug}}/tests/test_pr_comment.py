@@ -98,7 +98,8 @@ class GitHubStandIn(BaseHTTPRequestHandler):
 def github(monkeypatch):
     GitHubStandIn.comments, GitHubStandIn.calls = [{"id": 1, "body": "LGTM"}], []
     server = ThreadingHTTPServer(("127.0.0.1", 0), GitHubStandIn)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # shutdown() waits for the loop's next poll: every 0.5 s by default, half a second per test.
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     for name, value in {"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/pull/7/merge", "GITHUB_TOKEN": "token",
                         "GITHUB_REPOSITORY": "team/churn",
                         "GITHUB_API_URL": f"http://127.0.0.1:{server.server_port}"}.items():
