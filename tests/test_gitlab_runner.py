@@ -220,12 +220,16 @@ def step_a_the_first_push_trains_and_promotes(team):
 
 def step_b_a_schedule_and_a_manual_run_on_the_up_to_date_branch_pass_and_promote_nothing(team):
     log = team.origin_log()
+    # The source reaches only the rules (no job's script reads it): both sources get every job,
+    # and one pipeline runs the model jobs.
     for source in ("schedule", "web"):
-        code, out = team.pipeline(source=source, jobs=MODEL_JOBS)
-        assert code == 0, out
-        assert job_results(out) == {"repro": "PASS", "promote": "PASS", "container-image": "PASS"}
-        assert "Running stage" not in out
-        assert "nothing to promote" in out and "so there is no new image" in out
+        code, out = team.pipeline(source=source, list_only=True)
+        assert code == 0 and set(listed_jobs(out)) == {"checks", *MODEL_JOBS}, out
+    code, out = team.pipeline(source="schedule", jobs=MODEL_JOBS)
+    assert code == 0, out
+    assert job_results(out) == {"repro": "PASS", "promote": "PASS", "container-image": "PASS"}
+    assert "Running stage" not in out
+    assert "nothing to promote" in out and "so there is no new image" in out
     assert team.origin_log() == log and len(team.built_images()) == 1
     assert team.registered_versions() == [1]
 
