@@ -31,3 +31,33 @@ def test_an_unreachable_endpoint_is_named(no_aws):
     problem = remote.diagnose("storage", {"url": "s3://bucket/prefix", "endpointurl": "http://127.0.0.1:9",
                                           "access_key_id": "k", "secret_access_key": "s"})
     assert problem.startswith("cannot reach http://127.0.0.1:9 for remote 'storage'")
+
+
+def test_a_refused_endpoint_fails_a_push_at_once_with_the_diagnosis_and_dvc_never_runs(no_aws, monkeypatch, capsys):
+    """DVC would retry a refused connection for about 10 s before failing with "unexpected error"."""
+    import socket
+
+    with socket.socket() as listener:  # a port nothing listens on once closed
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+    settings = {"url": "s3://bucket/prefix", "endpointurl": f"http://127.0.0.1:{port}",
+                "access_key_id": "k", "secret_access_key": "s"}
+    monkeypatch.setattr(remote, "remote_config", lambda: ("storage", settings))
+    ran = []
+    monkeypatch.setattr(remote, "dvc", lambda *args, **kwargs: ran.append(args))
+    assert remote.transfer("push") == 1
+    assert ran == []
+    assert capsys.readouterr().err.startswith(f"storage: cannot reach http://127.0.0.1:{port} for remote 'storage'")
+
+
+def test_an_endpoint_that_accepts_connections_goes_to_dvc(no_aws, monkeypatch):
+    import socket
+    from types import SimpleNamespace
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        settings = {"url": "s3://bucket/prefix", "endpointurl": f"http://127.0.0.1:{listener.getsockname()[1]}"}
+        monkeypatch.setattr(remote, "remote_config", lambda: ("storage", settings))
+        ran = []
+        monkeypatch.setattr(remote, "dvc", lambda *args, **kwargs: ran.append(args) or SimpleNamespace(returncode=0))
+        assert remote.transfer("pull") == 0
+    assert ran == [("pull", "--run-cache", "--allow-missing")]

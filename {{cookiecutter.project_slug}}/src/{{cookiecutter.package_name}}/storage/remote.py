@@ -2,7 +2,8 @@
 
 DVC's own output (progress included) is shown as it is. When DVC fails, one more line names the
 remote, says what is wrong with it (no credentials, unreachable endpoint, rejected credentials,
-missing bucket) and how to fix it: DVC itself reports these as "unexpected error".
+missing bucket) and how to fix it: DVC itself reports these as "unexpected error". An endpoint
+that refuses connections (a local S3 server not started) gets that line at once, without DVC.
 """
 
 import os
@@ -106,13 +107,35 @@ def check():
     print(f"storage: remote '{name}' ({settings.get('url')}) is reachable and may be listed")
 
 
+def refuses_connections(endpoint):
+    """True when nothing listens at the endpoint's host and port (a local S3 server not started).
+    DVC retries a refused connection for about 10 s before it fails; this is known at once."""
+    import socket
+
+    address = urlparse(endpoint or "")
+    if not address.hostname:
+        return False  # AWS itself: no endpoint to probe
+    port = address.port or (443 if address.scheme == "https" else 80)
+    try:
+        socket.create_connection((address.hostname, port), timeout=3).close()
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False  # a name that does not resolve, a timeout: DVC and the diagnosis say more
+    return False
+
+
 def transfer(action, *targets):
     """`dvc push` or `dvc pull` (everything, or ``targets`` alone); when it fails, print the
-    one-line diagnosis after DVC's own output. Returns DVC's exit code."""
+    one-line diagnosis after DVC's own output. Returns DVC's exit code, or 1 without running DVC
+    when the remote's endpoint refuses connections."""
+    name, settings = remote_config()
+    if refuses_connections(settings.get("endpointurl")) and (problem := diagnose(name, settings)):
+        print(f"storage: {problem}", file=sys.stderr)
+        return 1
     flags = TRANSFER_FLAGS[action] if not targets else []
     code = dvc(action, *flags, *targets, check=False).returncode
     if code != 0:
-        name, settings = remote_config()
         problem = diagnose(name, settings)
         if problem is None:
             problem = (f"remote '{name}' is reachable and may be listed, so the error above comes "
