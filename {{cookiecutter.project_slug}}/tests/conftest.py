@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import pandas as pd
@@ -76,6 +77,13 @@ def workspace(tmp_path, params):
     paths["baseline"].write_text(f"{CHANCE[params['evaluate']['metric']]}\n")
     return paths
 
+
+
+def closed_port():
+    """A local port nothing listens on (the probe that found it is closed again)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 def run_preprocess(params, ws):
     return preprocess.run(params, ws["raw"], ws["holdout"], ws["processed"])

@@ -2,7 +2,6 @@
 library's), over a model trained in a temporary workspace."""
 
 import json
-import socket
 import threading
 import urllib.error
 import urllib.request
@@ -15,7 +14,7 @@ import uvicorn
 from {{ cookiecutter.package_name }}.delivery import predict, serve
 from {{ cookiecutter.package_name }}.pipeline.shared import model_store
 
-from conftest import run_preprocess, run_train, sample_frame
+from conftest import closed_port, run_preprocess, run_train, sample_frame
 
 
 class Service:
@@ -24,9 +23,7 @@ class Service:
     def __init__(self, model_dir):
         self.model, self.encoding = model_store.load(model_dir)
         card = {"model": "test", "model_md5": None, "registry_version": None}
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = closed_port()
         config = uvicorn.Config(serve.create_app(self.model, self.encoding, card), host="127.0.0.1",
                                 port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)

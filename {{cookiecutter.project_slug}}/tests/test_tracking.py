@@ -1,11 +1,11 @@
 """Tracking is optional and never fails a pipeline. The real MLflow server is in the template's
 tests; here: what is logged, and the one line when tracking is off or the server is gone."""
 
-import socket
-
 import pytest
 
 from {{ cookiecutter.package_name }}.delivery import tracking
+
+from conftest import closed_port
 
 
 @pytest.fixture
@@ -14,12 +14,6 @@ def project(tmp_path, monkeypatch):
     for name in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
-
-
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # nothing listens once the probe is closed
 
 
 def tracking_lines(out):
