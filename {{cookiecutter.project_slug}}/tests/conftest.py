@@ -79,7 +79,7 @@ def workspace(tmp_path, params):
 
 
 
-def closed_port():
+def free_port():
     """A local port nothing listens on (the probe that found it is closed again)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -14,7 +14,7 @@ import uvicorn
 from {{ cookiecutter.package_name }}.delivery import predict, serve
 from {{ cookiecutter.package_name }}.pipeline.shared import model_store
 
-from conftest import closed_port, run_preprocess, run_train, sample_frame
+from conftest import free_port, run_preprocess, run_train, sample_frame
 
 
 class Service:
@@ -23,7 +23,7 @@ class Service:
     def __init__(self, model_dir):
         self.model, self.encoding = model_store.load(model_dir)
         card = {"model": "test", "model_md5": None, "registry_version": None}
-        self.port = closed_port()
+        self.port = free_port()
         config = uvicorn.Config(serve.create_app(self.model, self.encoding, card), host="127.0.0.1",
                                 port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)

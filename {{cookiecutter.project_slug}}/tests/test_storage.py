@@ -4,7 +4,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.storage import remote
 
-from conftest import closed_port
+from conftest import free_port
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_an_unreachable_endpoint_is_named(no_aws):
 
 def test_a_refused_endpoint_fails_a_push_at_once_with_the_diagnosis_and_dvc_never_runs(no_aws, monkeypatch, capsys):
     """DVC would retry a refused connection for about 10 s before failing with "unexpected error"."""
-    port = closed_port()
+    port = free_port()
     settings = {"url": "s3://bucket/prefix", "endpointurl": f"http://127.0.0.1:{port}",
                 "access_key_id": "k", "secret_access_key": "s"}
     monkeypatch.setattr(remote, "remote_config", lambda: ("storage", settings))

@@ -5,7 +5,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.delivery import tracking
 
-from conftest import closed_port
+from conftest import free_port
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_without_uri_or_gitlab_token_nothing_is_tracked_with_one_line(project, m
 
 def test_an_unreachable_server_is_one_warning_line_and_no_failure(project, monkeypatch, capsys):
     # Any MLflow server: no token needed.
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     assert tracking.main([]) == 0
     [line] = tracking_lines(capsys.readouterr().out)
