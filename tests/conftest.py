@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -45,6 +46,11 @@ def isolated_environment(tmp_path_factory):
     node_bin = TEMPLATE_DIR / "node_modules" / ".bin"  # gitlab-ci-local, installed by `make test`
     patch.setenv("PATH", os.pathsep.join([str(VENV_BIN), str(node_bin), os.environ["PATH"]]))
     patch.setenv("DVC_NO_ANALYTICS", "1")
+    # Temporary files of every process the tests start (cookiecutter leaves its hook script behind on
+    # each bake, by design) go under pytest's own base folder, which pytest prunes, not into /tmp.
+    scratch = tmp_path_factory.mktemp("tmp")
+    patch.setenv("TMPDIR", str(scratch))
+    patch.setattr(tempfile, "tempdir", str(scratch))  # this process's bakes (pytest-cookies)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "PYTHONPATH"):
         patch.delenv(name, raising=False)
     # Each of `make test`'s workers gets its share of the cores for OpenMP (XGBoost), BLAS and
