@@ -218,7 +218,7 @@ def step_a_the_first_push_trains_and_promotes(team):
     assert card["model_md5"] and card["score"] == float(team.origin_file("baseline.txt"))
 
 
-def step_b_a_schedule_and_a_manual_run_on_the_up_to_date_branch_pass_and_promote_nothing(team):
+def step_b_a_schedule_or_a_manual_run_gets_every_job_and_on_the_up_to_date_branch_promotes_nothing(team):
     log = team.origin_log()
     # The source reaches only the rules (no job's script reads it): both sources get every job,
     # and one pipeline runs the model jobs.
@@ -333,7 +333,7 @@ def test_a_team_from_its_first_push_to_a_newcomers_clone(team, tmp_path):
     """Named steps in order on one repository, each starting where the last one left it."""
     steps = [
         (step_a_the_first_push_trains_and_promotes, ()),
-        (step_b_a_schedule_and_a_manual_run_on_the_up_to_date_branch_pass_and_promote_nothing, ()),
+        (step_b_a_schedule_or_a_manual_run_gets_every_job_and_on_the_up_to_date_branch_promotes_nothing, ()),
         (step_c_a_push_that_changes_only_the_ci_file_passes, ()),
         (step_d_a_merge_request_with_read_only_keys_trains_reports_and_writes_nothing, ()),
         (step_e_a_data_push_then_a_readme_push_the_tip_pipeline_trains_and_promotes, ()),
