@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from {{ cookiecutter.package_name }}.pipeline.shared import model_store
-from {{ cookiecutter.package_name }}.pipeline.shared.data_io import load_xy
+from {{ cookiecutter.package_name }}.pipeline.shared.data_io import load_xy, read_json
 
 from conftest import run_preprocess, run_train
 
@@ -76,6 +76,56 @@ def test_target_encoding_is_cross_fitted_so_a_row_never_sees_its_own_label(param
     # uses every label. The two differ when the encoding is cross-fitted.
     refitted = encoder.fit_transform(X[encoder.feature_names_in_], y)
     assert not np.allclose(refitted, encoder.transform(X[encoder.feature_names_in_]))
+
+
+def test_xgboost_target_encodes_many_categories_cross_fitted_and_reads_the_few_natively(params, workspace,
+                                                                                         monkeypatch):
+    from xgboost import XGBClassifier
+
+    for split in ("raw", "holdout"):
+        path = next(workspace[split].iterdir())
+        frame = pd.read_csv(path)
+        frame["row_id"] = [f"{split}-{i}" for i in range(len(frame))]  # a category per row
+        frame.to_csv(path, index=False)
+    fits, fit = [], XGBClassifier.fit
+
+    def recording_fit(model, X, y, **kwargs):  # what XGBoost itself trains on; then the real fit
+        fits.append((model, X, y))
+        return fit(model, X, y, **kwargs)
+
+    monkeypatch.setattr(XGBClassifier, "fit", recording_fit)
+    params["train"]["model"] = "xgboost"
+    run_preprocess(params, workspace)
+    run_train(params, workspace)
+    fitted, X, y = fits[-1]  # the final model
+    model, encoding = model_store.load(workspace["models"])
+    assert read_json(workspace["models"] / "model.json")["target_encoded"] == ["row_id"]
+    assert isinstance(X["region"].dtype, pd.CategoricalDtype)  # 5 categories: native
+    # Cross-fitted: a row's category is in no other fold, so its own label never reaches its value;
+    # looked up in the saved tables, the same rows carry their labels.
+    assert abs(roc_auc_score(y, X["row_id"]) - 0.5) < 0.1
+    decoded = load_xy(workspace["processed"] / "train.parquet", encoding)[0]
+    looked_up = model.encode(decoded.iloc[X.index])["row_id"]
+    assert roc_auc_score(y, looked_up) > 0.95
+    holdout = load_xy(workspace["processed"] / "holdout.parquet", encoding)[0]
+    assert np.array_equal(model.predict_proba(holdout), fitted.predict_proba(holdout))  # saved and loaded alike
+
+
+def test_a_high_cardinality_id_carries_its_signal_into_xgboost_when_multiclass(params, workspace):
+    for split, rows, seed in (("raw", 4000, 1), ("holdout", 2000, 2)):
+        frame = id_only_data(rows, seed)
+        frame["churned"] = np.where(frame["user_id"].str[1:].astype(int) % 3 == 2, 2, frame["churned"])
+        for path in workspace[split].iterdir():
+            path.unlink()
+        frame.to_csv(workspace[split] / "data.csv", index=False)
+    params["train"]["model"] = "xgboost"
+    params["train"]["xgboost"]["n_estimators"] = 300
+    run_preprocess(params, workspace)
+    run_train(params, workspace)
+    model, encoding = model_store.load(workspace["models"])
+    X, y = load_xy(workspace["processed"] / "holdout.parquet", encoding)
+    # Ids of a third of the users are class 2; the others lean 0 or 1 (rates 0.9/0.2): about 0.83 at best.
+    assert (model.predict_proba(X).argmax(axis=1) == y).mean() > 0.75
 
 
 @pytest.mark.parametrize("kind", model_store.MODELS)

@@ -74,7 +74,8 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         raise UserError("training data lost a class during preprocessing: check data/raw")
 
     def build():
-        return model_store.build(kind, hyperparameters, seed, encoding, settings["one_hot_max_categories"], device)
+        return model_store.build(kind, hyperparameters, seed, encoding, settings["one_hot_max_categories"], device,
+                                 all_native=engine == "dask")
 
     max_rows = None if engine == "dask" else settings.get("cv_max_rows")  # dask: sample drawn already
     share = settings["validation_share"]

@@ -2,8 +2,9 @@
 
 Each model reads the features as preprocess leaves them (float32 numbers with gaps, categoricals
 over the training categories) in its own way:
-- XGBoost natively: categorical splits over every category, missing values learnt per split, and
-  the categories saved inside the model file.
+- XGBoost natively: categorical splits, missing values learnt per split, and the categories saved
+  inside the model file; columns with more than ``one_hot_max_categories`` categories (ids and the
+  like) are target-encoded first (target_encoding.py), as for the scikit-learn models.
 - scikit-learn models through a pipeline fitted with the model: numbers get the training median
   for gaps plus a 0/1 "was missing" column; categorical columns with at most
   ``one_hot_max_categories`` categories are one-hot encoded (categories rarer than 0.5 % of the rows
@@ -29,6 +30,7 @@ TRUSTED_SKOPS_TYPES = [
     "sklearn.tree._tree.Tree",
 ]
 ENCODING_FILE = "encoding.json"
+TARGET_ENCODING_FILE = "target_encoding.json"  # XGBoost's tables for its target-encoded columns
 
 
 def _sklearn_pipeline(estimator, encoding, seed, one_hot_max_categories, scale):
@@ -38,9 +40,8 @@ def _sklearn_pipeline(estimator, encoding, seed, one_hot_max_categories, scale):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler, TargetEncoder
 
-    categorical = encoding["categorical"]
-    few = [c for c in encoding["features"] if c in categorical and len(categorical[c]) <= one_hot_max_categories]
-    many = [c for c in encoding["features"] if c in categorical and c not in few]
+    many = many_categories(encoding, one_hot_max_categories)
+    few = [c for c in encoding["features"] if c in encoding["categorical"] and c not in many]
     parts = [
         ("numeric", SimpleImputer(strategy="median", add_indicator=True), encoding["numeric"]),
         ("one_hot", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.005,
@@ -51,13 +52,28 @@ def _sklearn_pipeline(estimator, encoding, seed, one_hot_max_categories, scale):
     return make_pipeline(columns, *([StandardScaler()] if scale else []), estimator)
 
 
-def build(kind, hyperparameters, seed, encoding, one_hot_max_categories=20, device="cpu"):
+def many_categories(encoding, one_hot_max_categories):
+    """The categorical features with more than ``one_hot_max_categories`` categories: target-encoded."""
+    categorical = encoding["categorical"]
+    return [c for c in encoding["features"] if c in categorical and len(categorical[c]) > one_hot_max_categories]
+
+
+def build(kind, hyperparameters, seed, encoding, one_hot_max_categories=20, device="cpu", all_native=False):
     """An unfitted model for the features ``encoding`` describes; ``device`` (cpu or cuda) is
-    XGBoost's (params.check allows cuda for XGBoost only)."""
+    XGBoost's (params.check allows cuda for XGBoost only). ``all_native``: XGBoost reads every
+    categorical natively, as the dask engine's does (no worker sees all the rows of a category)."""
     if kind == "xgboost":
         from xgboost import XGBClassifier
 
-        return XGBClassifier(**{"enable_categorical": True, **hyperparameters, "device": device}, random_state=seed)
+        many = [] if all_native else many_categories(encoding, one_hot_max_categories)
+        settings = {"enable_categorical": True, **hyperparameters, "device": device}
+        if not many:
+            return XGBClassifier(**settings, random_state=seed)
+        from .target_encoding import TargetEncodedXGBClassifier
+
+        model = TargetEncodedXGBClassifier(**settings, random_state=seed)
+        model.columns = many
+        return model
     if kind == "random_forest":
         from sklearn.ensemble import RandomForestClassifier
 
@@ -104,16 +120,20 @@ def save(model, kind, model_dir, encoding):
     """Save the model with the encoding it reads its input through (make predict needs both)."""
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
+    meta = {"model": kind}
     if kind == "xgboost":
         filename = "model.ubj"
         model.save_model(model_dir / filename)
+        if hasattr(model, "tables"):
+            write_json(model_dir / TARGET_ENCODING_FILE, model.tables)
+            meta["target_encoded"] = model.columns
     else:
         import skops.io
 
         filename = "model.skops"
         skops.io.dump(model, model_dir / filename)
     write_json(model_dir / ENCODING_FILE, encoding)
-    write_json(model_dir / "model.json", {"model": kind, "file": filename, "trees": trees(model, kind)})
+    write_json(model_dir / "model.json", {**meta, "file": filename, "trees": trees(model, kind)})
 
 
 def load(model_dir):
@@ -124,7 +144,13 @@ def load(model_dir):
         raise UserError(f"no model in {model_dir}: run the train stage first (make repro)")
     meta = read_json(meta_file)
     path = model_dir / meta["file"]
-    if meta["model"] == "xgboost":
+    if meta["model"] == "xgboost" and meta.get("target_encoded"):
+        from .target_encoding import TargetEncodedXGBClassifier
+
+        model = TargetEncodedXGBClassifier()
+        model.load_model(path)
+        model.columns, model.tables = meta["target_encoded"], read_json(model_dir / TARGET_ENCODING_FILE)
+    elif meta["model"] == "xgboost":
         from xgboost import XGBClassifier
 
         model = XGBClassifier()
