@@ -57,11 +57,13 @@ def tuned_score(project, metric, budget):
     return quality.repro_score(project, metric)
 
 
-def run(bake, workdir, log, small=False, budget=60, seeds=3):
+def run(bake, workdir, log, small=False, budget=60, seeds=3, only=None):
     if not FLAML_PYTHON.exists():
         raise SystemExit("the FLAML environment is missing: `make bench` installs it (.venv-flaml)")
     rows = []
     for name, (about, load) in datasets(small).items():
+        if only and name not in only:
+            continue
         frame, target = load()
         assert small or len(frame) >= MIN_ROWS, name
         metric = "roc_auc" if frame[target].nunique() == 2 else "accuracy"

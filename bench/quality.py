@@ -135,11 +135,13 @@ SMALL = 2000  # rows under which a dataset is split five times
 SPLITS = 5
 
 
-def run(bake, workdir, log, small=False):
+def run(bake, workdir, log, small=False, only=None):
     """One row per dataset, each score a list (one per split). ``bake(workdir, name)`` returns a
     fresh, installed project."""
     rows = []
     for name, (about, load) in datasets(small).items():
+        if only and name not in only:
+            continue
         frame, target = load()
         binary = frame[target].nunique() == 2
         project = bake(workdir, "quality-" + re.sub(r"\W+", "-", name))[1]

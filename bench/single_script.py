@@ -54,9 +54,9 @@ def main():
     def build():
         return model_store.build(kind, settings[kind], seed, encoding, settings["one_hot_max_categories"])
 
-    share = settings["validation_share"]
-    train.cross_validate(build, seed, settings["cv_folds"], X, y, settings.get("cv_max_rows"), share)
-    model = model_store.fit(build(), X, y, seed, share)
+    share, refit = settings["validation_share"], settings["refit_max_rows"]
+    train.cross_validate(build, seed, settings["cv_folds"], X, y, settings.get("cv_max_rows"), share, refit)
+    model = model_store.fit(build(), X, y, seed, share, refit)
     proba = model.predict_proba(X_hold)
     scores = metrics.score_all(y_hold, proba)
     assert np.isfinite(proba).all() and len(proba) == len(y_hold)

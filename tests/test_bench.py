@@ -65,3 +65,21 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     report.unlink()  # the raw results saved beside it give the same report again
     run(f"{python} bench/run.py --report-only --output {report}", TEMPLATE_DIR, env)
     assert report.read_text() == text
+
+
+def test_re_measuring_some_datasets_keeps_the_saved_rows_of_the_others(tmp_path, capsys):
+    """`--datasets` re-runs a part on the datasets a change affects; the report still lists them all."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", TEMPLATE_DIR / "bench" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    saved = [{"dataset": "a", "score": 1}, {"dataset": "b", "score": 2}, {"dataset": "c", "score": 3}]
+    measured = [{"dataset": "b", "score": 20}, {"dataset": "d", "score": 40}]
+    assert bench.merged(saved, measured, ["b", "d"]) == [{"dataset": "a", "score": 1}, {"dataset": "b", "score": 20},
+                                                        {"dataset": "c", "score": 3}, {"dataset": "d", "score": 40}]
+    assert bench.merged(saved, measured, None) == measured  # a whole run replaces the part
+    with pytest.raises(SystemExit):
+        bench.main(["--datasets", "nope", "--parts", "quality", "--output", str(tmp_path / "benchmarks.md")])
+    assert "--datasets: no dataset named nope in the quality or automl part" in capsys.readouterr().err
+    assert not (tmp_path / "benchmarks.md").exists()

@@ -104,6 +104,7 @@ def test_the_early_stopping_share_is_a_stratified_seeded_part_of_the_training_ro
 def test_early_stopping_keeps_the_best_round_and_the_metrics_say_how_many(params, workspace):
     params["train"]["model"] = "xgboost"
     params["train"]["xgboost"].update(n_estimators=2000, early_stopping_rounds=10, learning_rate=0.3)
+    params["train"]["refit_max_rows"] = 599  # one row fewer than the training set: no second fit
     run_preprocess(params, workspace)
     # The holdout cannot be what early stopping looks at: training runs without it.
     (workspace["processed"] / "holdout.parquet").unlink()
@@ -112,6 +113,16 @@ def test_early_stopping_keeps_the_best_round_and_the_metrics_say_how_many(params
     trees = json.loads((workspace["models"] / "model.json").read_text())["trees"]
     assert trees == model.best_iteration + 1 < 2000 - 10
     assert model.get_booster().num_boosted_rounds() == trees + 10  # stopped 10 rounds after the best
+    X, _ = load_xy(workspace["processed"] / "train.parquet", model_store.load(workspace["models"])[1])
+    stopped = model.predict_proba(X)
+
+    # On at most refit_max_rows rows, the same number of trees is grown again on every training row.
+    params["train"]["refit_max_rows"] = 600
+    run_train(params, workspace)
+    model, _ = model_store.load(workspace["models"])
+    assert json.loads((workspace["models"] / "model.json").read_text())["trees"] == trees
+    assert model.get_booster().num_boosted_rounds() == trees
+    assert not np.allclose(model.predict_proba(X), stopped)  # it learnt from the rows held back before
 
     del params["train"]["xgboost"]["early_stopping_rounds"]
     params["train"]["xgboost"]["n_estimators"] = 40

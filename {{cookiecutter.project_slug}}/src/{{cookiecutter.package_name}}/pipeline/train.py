@@ -17,7 +17,7 @@ from .shared.params import check
 from .shared.params import hyperparameters as chosen_hyperparameters
 
 
-def cross_validate(build, seed, folds, X, y, max_rows=None, validation_share=0.1):
+def cross_validate(build, seed, folds, X, y, max_rows=None, validation_share=0.1, refit_max_rows=0):
     """Scores of each fold and the number of rows they came from: every row, or a stratified
     sample of about ``max_rows``. ``build()`` returns a fresh unfitted model, fitted as the final one."""
     from sklearn.model_selection import StratifiedKFold
@@ -35,7 +35,7 @@ def cross_validate(build, seed, folds, X, y, max_rows=None, validation_share=0.1
     for fold, (fit_rows, score_rows) in enumerate(splitter.split(sample, y[sample]), start=1):
         fit_rows, score_rows = sample[fit_rows], sample[score_rows]
         started = time.monotonic()
-        model = model_store.fit(build(), X.iloc[fit_rows], y[fit_rows], seed, validation_share)
+        model = model_store.fit(build(), X.iloc[fit_rows], y[fit_rows], seed, validation_share, refit_max_rows)
         model = model_store.serial_prediction(model)  # predicts as the saved one
         scores.append(score_all(y[score_rows], model.predict_proba(X.iloc[score_rows])))
         # Flushed, so that a long run shows its progress in a CI job log as it happens.
@@ -78,14 +78,14 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
                                  all_native=engine == "dask")
 
     max_rows = None if engine == "dask" else settings.get("cv_max_rows")  # dask: sample drawn already
-    share = settings["validation_share"]
-    folds, cv_rows = cross_validate(build, seed, settings["cv_folds"], X, y_sample, max_rows, share)
+    share, refit = settings["validation_share"], settings["refit_max_rows"]
+    folds, cv_rows = cross_validate(build, seed, settings["cv_folds"], X, y_sample, max_rows, share, refit)
     print(f"train: fitting the final model on {len(y)} rows", flush=True)
     if engine == "dask":
         del X
-        model = dask_training.fit(train_file, encoding, hyperparameters, seed, device, share)
+        model = dask_training.fit(train_file, encoding, hyperparameters, seed, device, share, len(y) <= refit)
     else:
-        model = model_store.fit(build(), X, y, seed, share)
+        model = model_store.fit(build(), X, y, seed, share, refit)
     model_store.save(model, kind, model_dir, encoding)
     write_json(cv_file, {"model": kind, "rows": cv_rows, "folds": folds})
     summary = ", ".join(f"{name} {np.mean([f[name] for f in folds]):.4f}" for name in folds[0])

