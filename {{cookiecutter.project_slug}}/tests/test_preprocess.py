@@ -1,11 +1,15 @@
 import json
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.config import TARGET_COLUMN
-from {{ cookiecutter.package_name }}.pipeline.shared.data_io import load_xy, read_csv
+from {{ cookiecutter.package_name }}.pipeline.shared import partitions
+from {{ cookiecutter.package_name }}.pipeline.shared.data_io import load_xy, read_csv, read_data_dir
+from {{ cookiecutter.package_name }}.pipeline.shared.encoding import apply_encoding, fit_encoding
 
 from conftest import run_preprocess, sample_frame
 
@@ -143,3 +147,90 @@ def test_csv_files_read_exactly_as_pandas_pyarrow_engine_reads_them(tmp_path):
     ours = read_csv(path)
     assert ours.equals(pd.read_csv(path, engine="pyarrow"))
     assert ours["text"].isna().tolist() == [False, True, True, True, True]
+
+
+def dirty_frame(rows, seed):
+    """Ids with thousands of values, numbers with stray text late in the file, whole numbers that
+    turn decimal far from the start, booleans with gaps, an all-missing column, imbalance."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "user_id": [f"u{i}" for i in rng.integers(0, 5000, rows)],
+        "amount": rng.normal(50, 20, rows).round(2).astype(str),
+        "visits": rng.integers(0, 30, rows).astype(float),
+        "premium": rng.choice(["true", "false", ""], rows),
+        "segment": rng.choice(["a", "b", "c", ""], rows),
+        "empty": pd.Series([None] * rows, dtype="string"),
+        "label": (rng.random(rows) < 0.15).astype(int),
+    })
+    frame.loc[rng.random(rows) < 0.02, "amount"] = "n/a"
+    frame.loc[rows - 5, "amount"] = "unknown"
+    frame.loc[rows - 3, "visits"] = 2.5  # the only decimal, in the last block
+    return frame
+
+
+def encoded_whole(params, ws):
+    """The reference the stage streams towards: each data folder read whole, the encoding fitted on
+    the whole training frame and applied to whole frames."""
+    train = read_data_dir(ws["raw"])
+    encoding = fit_encoding(train, params["data"]["target"], params["data"].get("id_column"))
+    return encoding, {"train.parquet": apply_encoding(train, encoding),
+                      "holdout.parquet": apply_encoding(read_data_dir(ws["holdout"]), encoding)}
+
+
+@pytest.mark.parametrize("data", ["sample", "dirty"])
+def test_preprocess_streams_and_writes_what_encoding_the_whole_frames_gives(params, workspace, monkeypatch, data):
+    if data == "dirty":
+        params["data"]["target"] = "label"
+        for name, rows, seed in (("raw", 30_000, 1), ("holdout", 5_000, 2)):
+            for old in workspace[name].iterdir():
+                old.unlink()
+            frame = dirty_frame(rows, seed)
+            frame.iloc[: rows // 2].to_csv(workspace[name] / "part_1.csv", index=False)
+            frame.iloc[rows // 2:].to_parquet(workspace[name] / "part_2.parquet")  # mixed file formats
+    # Small blocks and partitions: many of each, and a column whose type changes after the first block.
+    monkeypatch.setattr(partitions, "CSV_BLOCK_BYTES", 8 * 1024)
+    monkeypatch.setattr(partitions, "PARTITION_ROWS", 250)
+    encoding = run_preprocess(params, workspace)
+    expected_encoding, expected = encoded_whole(params, workspace)
+    assert encoding == expected_encoding
+    for name, table in expected.items():
+        written = pq.read_table(workspace["processed"] / name)
+        assert written.schema == table.schema and written.num_rows == table.num_rows
+        for column in table.column_names:
+            assert np.array_equal(written.column(column).to_numpy(), table.column(column).to_numpy(),
+                                  equal_nan=True), column
+    assert pq.ParquetFile(workspace["processed"] / "train.parquet").num_row_groups > 1
+    if data == "dirty":
+        assert "visits" in encoding["numeric"] and "amount" in encoding["numeric"]
+        assert len(encoding["categorical"]["user_id"]) > 4000
+        assert "empty" not in encoding["features"]
+
+
+# On one thread (a one-core runner, or OMP_NUM_THREADS=1) pyarrow's error names the row as well.
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_csv_column_is_read_with_the_type_a_whole_file_read_gives(tmp_path, monkeypatch, request, threads):
+    import pyarrow as pa
+
+    before = pa.cpu_count()
+    request.addfinalizer(lambda: pa.set_cpu_count(before))
+    pa.set_cpu_count(threads)
+    monkeypatch.setattr(partitions, "CSV_BLOCK_BYTES", 4 * 1024)
+    lines = ["count,code"] + [f"{i},{i}" for i in range(3000)] + ["2.5,x7"]
+    (tmp_path / "data.csv").write_text("\n".join(lines) + "\n")
+    parts = partitions.read_again_if_types_widen(lambda: list(partitions.frames(tmp_path)))
+    whole = read_data_dir(tmp_path)
+    assert len(parts) == 1 and len(parts[0]) == 3001
+    pd.testing.assert_frame_equal(parts[0], whole)
+    assert whole["count"].dtype == "float64" and pd.api.types.is_string_dtype(whole["code"])
+
+
+def test_a_column_of_numbers_in_one_file_and_text_in_another_is_encoded_alike(params, workspace):
+    frame = pd.read_csv(workspace["raw"] / "batch_001.csv")
+    frame.iloc[:300].to_csv(workspace["raw"] / "batch_001.csv", index=False)
+    other = frame.iloc[300:].copy()
+    other["tenure_months"] = other["tenure_months"].astype("string").str.replace("1", "one")
+    other.to_csv(workspace["raw"] / "batch_002.csv", index=False)
+    encoding = run_preprocess(params, workspace)
+    assert encoding == encoded_whole(params, workspace)[0]
+    tenure = encoding["categorical"]["tenure_months"]
+    assert "3" in tenure and "3one" in tenure  # the first file's numbers and the second's text

@@ -175,3 +175,27 @@ def test_a_copied_target_of_ten_classes_is_caught():
 ])
 def test_a_type_change_needs_evidence_at_the_holdout_size(kind, train, holdout, changed):
     assert validate.kind_changed(train, holdout, kind) is changed
+
+
+def test_on_more_than_max_rows_the_checks_see_a_random_sample_of_that_many(params, workspace, capsys):
+    params["validate"]["max_rows"] = 450
+    validate.run(params, workspace["raw"], workspace["holdout"], workspace["validate"])
+    printed = capsys.readouterr().out
+    assert f"{workspace['raw']}: a random sample of 450 of its 600 rows" in printed
+    assert f"{workspace['holdout']}: a random sample" not in printed  # 400 rows: every one is checked
+    summary = json.loads((workspace["validate"] / "summary.json").read_text())
+    assert summary["passed"] and "drift" in summary["checks"]
+
+
+def test_the_sample_is_uniform_in_row_order_and_the_same_for_a_seed(tmp_path, monkeypatch):
+    from {{ cookiecutter.package_name }}.pipeline.shared import partitions
+
+    monkeypatch.setattr(partitions, "PARTITION_ROWS", 100)  # many partitions, so the sample is pruned often
+    pd.DataFrame({"row": range(5000), "y": [0, 1] * 2500}).to_csv(tmp_path / "data.csv", index=False)
+    sample, total = partitions.sample(tmp_path, 1000, seed=3)
+    assert total == 5000 and len(sample) == 1000 and sample["row"].is_monotonic_increasing
+    assert sample["row"].is_unique and 1800 < sample["row"].mean() < 3200  # drawn from the whole file
+    assert (sample["row"] >= 4000).sum() > 150  # the last partitions are not crowded out
+    assert sample.equals(partitions.sample(tmp_path, 1000, seed=3)[0])
+    whole, _ = partitions.sample(tmp_path, None, seed=3)
+    assert len(whole) == 5000

@@ -1,9 +1,10 @@
 """Preprocess stage: check raw and holdout data, learn the encoding on the training data only
 (see shared/encoding), write the encoded rows as Parquet.
 
-With train.engine: dask the stage never holds a whole dataset: it reads partition by partition
-(see shared/partitions), learns the encoding from what each partition contributes, then encodes
-and writes partition by partition. The outputs are the same as the one-process path's.
+The stage never holds a whole dataset, so data larger than memory goes through: it reads a
+partition at a time (see shared/partitions), learns the encoding from what each partition
+contributes, then encodes and writes partition by partition (a Parquet row group each). The
+outputs are those of encoding the whole frames at once.
 """
 
 import sys
@@ -11,43 +12,18 @@ import sys
 from .. import config
 from ..cli import command, parser
 from .shared import partitions
-from .shared.data_io import read_data_dir, write_json, write_parquet, write_parquet_parts
-from .shared.encoding import (
-    EncodingFit,
-    apply_encoding,
-    check_id_column,
-    classes_of,
-    fit_encoding,
-    require_target,
-    validate,
-    validate_frames,
-)
+from .shared.data_io import write_json, write_parquet_parts
+from .shared.encoding import EncodingFit, apply_encoding, check_id_column, classes_of, require_target, validate
 from .shared.params import check
 
 
 def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=config.PROCESSED_DIR):
     check(params)
-    if params["train"]["engine"] == "dask":
-        return run_by_partition(params, raw_dir, holdout_dir, out_dir)
-    target, id_column = params["data"]["target"], params["data"].get("id_column")
-    train = read_data_dir(raw_dir)
-    holdout = read_data_dir(holdout_dir)
-    validate_frames(train, holdout, target)
-    check_id_column(id_column, train.columns)
-    encoding = fit_encoding(train, target, id_column)
-    holdout_out = apply_encoding(holdout, encoding)
-    train_out = apply_encoding(train, encoding)
-    del train, holdout  # the raw frames are the largest objects here; free them before writing
-    # Everything is computed before the first write, so a failure leaves no partial output.
-    write_parquet(out_dir / "train.parquet", train_out)
-    write_parquet(out_dir / "holdout.parquet", holdout_out)
-    write_json(out_dir / "encoding.json", encoding)
-    return report(encoding, train_out.num_rows, holdout_out.num_rows)
+    return partitions.read_again_if_types_widen(lambda: encode(params, raw_dir, holdout_dir, out_dir))
 
 
-def run_by_partition(params, raw_dir, holdout_dir, out_dir):
-    """The same outputs, one partition in memory at a time (train.engine: dask): a pass over the
-    training data learns the encoding, a second one encodes and writes it partition by partition."""
+def encode(params, raw_dir, holdout_dir, out_dir):
+    """A pass over the training data learns the encoding, a second one encodes and writes it."""
     target, id_column = params["data"]["target"], params["data"].get("id_column")
     fit = EncodingFit(target, id_column)
     for frame in partitions.frames(raw_dir):
@@ -65,6 +41,7 @@ def run_by_partition(params, raw_dir, holdout_dir, out_dir):
     check_id_column(id_column, fit.columns)
     encoding = fit.encoding()
     print("preprocess: encoding learnt; writing the encoded data partition by partition", flush=True)
+    # The files appear when both are written, so a failure leaves no partial output.
     with write_parquet_parts(out_dir / "train.parquet") as write_train, \
             write_parquet_parts(out_dir / "holdout.parquet") as write_holdout:
         rows = {"train": sum(write_train(apply_encoding(frame, encoding)) for frame in partitions.frames(raw_dir)),

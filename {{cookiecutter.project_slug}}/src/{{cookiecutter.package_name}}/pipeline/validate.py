@@ -21,7 +21,7 @@ from .. import config
 from ..cli import command, parser
 from .shared import chance, partitions
 from .shared.accepted import accepted_commit, changed_since, fetched, tracked_at
-from .shared.data_io import read_data_dir, write_atomically, write_json, write_junit
+from .shared.data_io import write_atomically, write_json, write_junit
 from .shared.encoding import NUMERIC_SHARE, fit_encoding, is_numeric, validate_frames
 from .shared.params import check
 
@@ -182,7 +182,7 @@ def drift_check(comparisons, max_psi):
                          else f"no feature's PSI over {max_psi} ({compared})")
 
 
-def accepted_training_data(raw_dir, read=read_data_dir):
+def accepted_training_data(raw_dir, read):
     """data/raw of the last promotion (read with ``read``), or (None, why not). Any failure to read
     it only means there is nothing to compare with."""
     commit = accepted_commit()
@@ -215,14 +215,15 @@ def run(params, raw_dir=config.RAW_DIR, holdout_dir=config.HOLDOUT_DIR, out_dir=
     """Run every check, write the reports, and return the names of the failed `fail` checks."""
     settings = check(params)["validate"]
     target = params["data"]["target"]
-    read = read_data_dir
-    if params["train"]["engine"] == "dask":
-        # No whole dataset in one process: the checks see a random sample of each one.
-        def read(directory):
-            frame, total = partitions.sample(directory, settings.get("max_rows"), params["train"]["seed"])
-            print(f"validate: {directory}: a random sample of {len(frame)} of its {total} rows (train.engine dask, "
-                  "validate.max_rows)", flush=True)
-            return frame
+
+    def read(directory):
+        """Every row, or on larger data a random sample of validate.max_rows (memory stays bounded)."""
+        frame, total = partitions.sample(directory, settings.get("max_rows"), params["train"]["seed"])
+        if len(frame) < total:
+            print(f"validate: {directory}: a random sample of {len(frame)} of its {total} rows "
+                  "(validate.max_rows)", flush=True)
+        return frame
+
     train, holdout = read(raw_dir), read(holdout_dir)
     validate_frames(train, holdout, target)
     encoding = fit_encoding(train, target, params["data"].get("id_column"))

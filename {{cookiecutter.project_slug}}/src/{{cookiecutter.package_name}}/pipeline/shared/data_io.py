@@ -133,13 +133,6 @@ def read_json(path):
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def write_parquet(path, table):
-    """Write a pyarrow Table atomically."""
-    import pyarrow.parquet as pq
-
-    write_atomically(path, lambda tmp: pq.write_table(table, tmp))
-
-
 @contextlib.contextmanager
 def write_parquet_parts(path, row_group_rows=250_000):
     """Write a Parquet file a pyarrow Table at a time: the block gets ``write(table) -> rows``.

@@ -1,10 +1,12 @@
-"""Read a data folder one partition at a time (train.engine: dask), never the whole of it.
+"""Read a data folder one partition at a time, never the whole of it (preprocess and validate).
 
-A partition's values are the ones a whole-file read (data_io.read_csv) gives, so both engines see
-the same data. pyarrow's streaming CSV reader fixes each column's type from the file's first block
-and fails on a later block that does not fit: a first pass over the file finds each column's type
-by widening the column that failed (whole numbers to decimals, anything else to text, as the
-whole-file reader does) and reading again. Parquet files are read by row groups with their own types.
+A partition's values are the ones a whole-file read (data_io.read_csv) gives. pyarrow's streaming
+CSV reader fixes each column's type from the file's first block and fails on a later block that
+does not fit; the whole-file reader widens the column instead (whole numbers to decimals, anything
+else to text). So a read that meets such a block widens the column, remembers it for the file and
+raises TypesWidened: the caller reads again from the start (``read_again_if_types_widen``), once
+per widened column. Most files need no second read. Parquet files are read by row groups with
+their own types.
 """
 
 import re
@@ -18,43 +20,55 @@ from .data_io import csv_convert_options, data_files
 PARTITION_ROWS = 250_000
 CSV_BLOCK_BYTES = 2 * 2**20
 
+# The column types a whole read of a CSV file proved (or a widening found), by path, size and
+# modification time: every later read of the file in this process starts from them.
+_column_types = {}
 
-def _open_csv(path, column_types):
+
+class TypesWidened(Exception):  # noqa: N818 - a signal to read again, not a failure
+    """A CSV column holds values wider than its first block showed; its type is now widened."""
+
+
+def read_again_if_types_widen(read):
+    """``read()``, called again each time it meets a widened column (see the module's docstring)."""
+    while True:
+        try:
+            return read()
+        except TypesWidened as widened:
+            print(f"{widened}; reading again", flush=True)
+
+
+def _csv_batches(path):
+    import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    return pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-                          convert_options=csv_convert_options(column_types=column_types))
-
-
-def csv_column_types(path):
-    """Each column's type as a whole-file read infers it, found by reading the file through."""
-    import pyarrow as pa
-
-    column_types = None
-    while True:  # once more per widened column; most files need one pass
-        try:
-            reader = _open_csv(path, column_types or {})
-            if column_types is None:
-                column_types = {field.name: field.type for field in reader.schema}
-            for _ in reader:
-                pass
-            return column_types
-        except pa.ArrowInvalid as error:
-            # On one thread (a one-core runner) pyarrow names the row too: "#3: Row #3002: CSV ...".
-            found = re.search(r"CSV column #(\d+): (?:Row #\d+: )?CSV conversion error", str(error))
-            if not found or column_types is None:
-                raise UserError(f"cannot read {path}: {error}") from error
-            name = list(column_types)[int(found.group(1))]
-            column_types[name] = pa.float64() if pa.types.is_integer(column_types[name]) else pa.string()
+    stat = path.stat()
+    key = (path.resolve(), stat.st_size, stat.st_mtime_ns)
+    column_types = _column_types.get(key)
+    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+                            convert_options=csv_convert_options(column_types=column_types or {}))
+    column_types = column_types or {field.name: field.type for field in reader.schema}
+    try:
+        yield from reader
+    except pa.ArrowInvalid as error:
+        # On one thread (a one-core runner) pyarrow names the row too: "#3: Row #3002: CSV ...".
+        found = re.search(r"CSV column #(\d+): (?:Row #\d+: )?CSV conversion error", str(error))
+        if not found:
+            raise
+        name = list(column_types)[int(found.group(1))]
+        wider = pa.float64() if pa.types.is_integer(column_types[name]) else pa.string()
+        _column_types[key] = {**column_types, name: wider}
+        raise TypesWidened(f"{path}: column {name!r} holds {wider} values past its first rows") from error
+    _column_types[key] = column_types
 
 
 def batches(path):
-    """pyarrow RecordBatches of one data file, about a partition each."""
+    """pyarrow RecordBatches of one data file, about a partition each (CSV: smaller blocks)."""
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).iter_batches(batch_size=PARTITION_ROWS)
-    return _open_csv(path, csv_column_types(path))
+    return _csv_batches(path)
 
 
 def tables(path):
@@ -62,12 +76,17 @@ def tables(path):
     import pyarrow as pa
 
     pending, rows = [], 0
-    for batch in batches(path):
-        pending.append(batch)
-        rows += batch.num_rows
-        if rows >= PARTITION_ROWS:
-            yield pa.Table.from_batches(pending)
-            pending, rows = [], 0
+    try:
+        for batch in batches(path):
+            pending.append(batch)
+            rows += batch.num_rows
+            if rows >= PARTITION_ROWS:
+                yield pa.Table.from_batches(pending)
+                pending, rows = [], 0
+    except (UserError, TypesWidened):
+        raise
+    except Exception as error:  # noqa: BLE001 - any reader failure means the same to the user
+        raise UserError(f"cannot read {path}: {error}") from error
     if rows:
         yield pa.Table.from_batches(pending)
 
@@ -94,13 +113,32 @@ def frames(directory):
 
 
 def sample(directory, max_rows, seed):
-    """A uniform random sample of about ``max_rows`` rows of a data folder (every row when it has
-    no more, or ``max_rows`` is None), read partition by partition: one pass counts, one draws."""
+    """A uniform random sample of ``max_rows`` rows of a data folder in their order (every row when
+    it has no more, or ``max_rows`` is None) and its row count, in one pass: each row draws a random
+    key and the rows of the ``max_rows`` smallest keys are kept, so at most about 1.5 ``max_rows``
+    rows are held at any time."""
+    return read_again_if_types_widen(lambda: _sample(directory, max_rows, seed))
+
+
+def _sample(directory, max_rows, seed):
     import numpy as np
     import pandas as pd
 
-    total = sum(len(frame) for frame in frames(directory))
-    rate = 1.0 if max_rows is None or total <= max_rows else max_rows / total
     rng = np.random.default_rng(seed)
-    parts = [frame if rate == 1.0 else frame[rng.random(len(frame)) < rate] for frame in frames(directory)]
-    return pd.concat(parts, ignore_index=True), total
+
+    def smallest(frame, keys):
+        if max_rows is None or len(frame) <= max_rows:
+            return frame, keys
+        rows = np.sort(np.argpartition(keys, max_rows - 1)[:max_rows])
+        return frame.iloc[rows].reset_index(drop=True), keys[rows]
+
+    parts, part_keys, total = [], [], 0
+    for frame in frames(directory):
+        total += len(frame)
+        parts.append(frame)
+        part_keys.append(rng.random(len(frame)))
+        if max_rows is not None and sum(map(len, parts)) > 1.5 * max_rows:
+            kept, keys = smallest(pd.concat(parts, ignore_index=True), np.concatenate(part_keys))
+            parts, part_keys = [kept], [keys]
+    whole = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return smallest(whole, np.concatenate(part_keys))[0], total
