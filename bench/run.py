@@ -103,11 +103,16 @@ def ran_stages(output):
     return [s for s in STAGES if f"Running stage '{s}'" in output]
 
 
-def training_frame_mib(project):
+def training_frame_mib(project, rows=None):
+    """The training CSV's size as a pandas DataFrame; with ``rows`` (the file's row count),
+    scaled up from its first 200,000 rows, for files too large to read whole."""
     import pandas as pd
 
-    frame = pd.read_csv(next((project / "data/raw").iterdir()), engine="pyarrow")
-    return frame.memory_usage(deep=True).sum() / 2**20
+    path = next((project / "data/raw").iterdir())
+    if rows is None:
+        return pd.read_csv(path, engine="pyarrow").memory_usage(deep=True).sum() / 2**20
+    head = pd.read_csv(path, nrows=200_000)
+    return head.memory_usage(deep=True).sum() / len(head) * rows / 2**20
 
 
 # A process started by this (large) one inherits its peak RSS as a starting value, so the stages
@@ -137,17 +142,29 @@ def peak_rss_and_output(command, cwd):
     return time.perf_counter() - start, int(result.stdout.split()[-1]) / 1024, result.stdout
 
 
+ENGINES = {"local": "local", "local, out of core": "local", "dask": "dask"}
+# Time goes into boosting rounds, memory into the data: the engines run a shorter search than the
+# defaults (early stopping's cap and the folds), so that millions of rows take minutes, not hours.
+QUICK_MODEL = (("    n_estimators: 3000", "    n_estimators: 300"), ("  cv_folds: 5", "  cv_folds: 2"))
+
+
 def bench_engine(workdir, rows, engine):
-    """One cold pipeline run with ``train.engine`` set: each stage alone, timed, with its peak
-    memory; with dask also each worker's peak, as the train stage reports it."""
+    """One cold pipeline run of an ``ENGINES`` entry (out of core: a memory budget of 1 MiB) with
+    QUICK_MODEL: each stage alone, timed, with its peak memory; with dask also each worker's peak,
+    as the train stage reports it."""
     import yaml
 
     log(f"{rows} rows, {engine} engine")
-    project = bake(workdir, f"engine-{engine}-{rows}")[1]
+    project = bake(workdir, f"engine-{engine.replace(', ', '-').replace(' ', '-')}-{rows}")[1]
     use_synthetic_data(project, rows)
-    set_param(project, "  engine: local", f"  engine: {engine}")
+    set_param(project, "  engine: local", f"  engine: {ENGINES[engine]}")
+    if engine.endswith("out of core"):
+        set_param(project, "  memory_budget_mib: null", "  memory_budget_mib: 1")
+    for old, new in QUICK_MODEL:
+        set_param(project, old, new)
     stages = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]
-    result = {"rows": rows, "engine": engine, "seconds": {}, "memory": {}, "workers": []}
+    result = {"rows": rows, "engine": engine, "seconds": {}, "memory": {}, "workers": [],
+              "frame_mib": training_frame_mib(project, rows)}
     for name, stage in stages.items():
         seconds, peak, output = peak_rss_and_output(stage["cmd"], project)
         result["seconds"][name], result["memory"][name] = seconds, peak
@@ -223,7 +240,9 @@ def main(argv=None):
                         default=["speed", "quality"],
                         help="what to measure; the saved figures of the other part are kept")
     parser.add_argument("--engine-sizes", type=int, nargs="+", default=[1_000_000, 5_000_000],
-                        help="row counts of the engines part (local against dask)")
+                        help="row counts of the engines part")
+    parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES),
+                        help="what the engines part runs at each size; the other runs keep their saved figures")
     parser.add_argument("--small-quality", action="store_true", help="one tiny quality dataset (for the tests)")
     parser.add_argument("--small-checks", action="store_true",
                         help="one small dataset in the checks part (for the tests)")
@@ -256,8 +275,11 @@ def main(argv=None):
             by_rows = {r["rows"]: r for r in results.get("sizes", [])} | {r["rows"]: r for r in measured["sizes"]}
             results.update(measured, sizes=[by_rows[rows] for rows in sorted(by_rows)])
         if "engines" in args.parts:
-            results.update(engines=[bench_engine(workdir, rows, engine) for rows in args.engine_sizes
-                                    for engine in ("local", "dask")], engines_date=time.strftime("%Y-%m-%d"))
+            measured = [bench_engine(workdir, rows, engine) for rows in args.engine_sizes for engine in args.engines]
+            # Runs not measured this time (other sizes or engines) keep their saved figures.
+            by_run = {(r["rows"], r["engine"]): r for r in results.get("engines", []) + measured}
+            order = sorted(by_run, key=lambda key: (key[0], list(ENGINES).index(key[1])))
+            results.update(engines=[by_run[key] for key in order], engines_date=time.strftime("%Y-%m-%d"))
         if "quality" in args.parts:
             rows = quality.run(bake, workdir, log, small=args.small_quality, only=args.datasets)
             results.update(quality_rows=merged(results.get("quality_rows"), rows, args.datasets),

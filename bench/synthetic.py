@@ -39,8 +39,13 @@ def make_table(rows, seed):
     return pa.table(columns)
 
 
+CHUNK_ROWS = 5_000_000  # larger tables are made and written a chunk at a time (each its own seed)
+
+
 def write_csv(path, rows, seed):
-    pacsv.write_csv(make_table(rows, seed), path)
+    with pacsv.CSVWriter(path, make_table(1, seed).schema) as writer:
+        for number, start in enumerate(range(0, rows, CHUNK_ROWS)):
+            writer.write_table(make_table(min(CHUNK_ROWS, rows - start), seed + 1000 * number))
 
 
 GENRES = 12

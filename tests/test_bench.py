@@ -23,7 +23,8 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
         f"--parts speed quality engines checks serving automl --engine-sizes 3000 --output {report}", TEMPLATE_DIR, env)
     text = report.read_text()
     for heading in ("## Fixed costs", "## Cold runs and re-runs", "## Peak memory per stage", "## Model quality",
-                    "## Engines: local against dask", "## Checks on real data: false alarms and caught defects",
+                    "## Engines: local in memory, local out of core and dask",
+                    "## Checks on real data: false alarms and caught defects",
                     "## Serving: `make serve` against MLflow's model server",
                     "## Against AutoML: the default model, the tuned one and FLAML at 5 s"):
         assert heading in text
@@ -32,11 +33,15 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     assert "False alarms (a `fail` check failing on clean data, any model): **0** of 36 check runs." in text
     assert "Defects caught by the check made for them: **5 of 5**." in text
     assert "- false alarms on clean data: 0 (target 0: met)" in text
-    engines = {line.split(" | ")[1]: line for line in text.splitlines() if line.startswith("| 3,000 | ")
-               and line.split(" | ")[1] in ("local", "dask")}
-    local_score, dask_score = (float(engines[engine].rstrip(" |").split(" | ")[-1]) for engine in ("local", "dask"))
-    assert abs(local_score - dask_score) <= 0.005 and local_score > 0.5
+    rows = [line for line in text.splitlines()
+            if line.startswith("| 3,000 | ") and line.split(" | ")[1] in ("local", "local, out of core", "dask")]
+    engines = {line.split(" | ")[1]: line for line in rows if line.count(" MiB") < 6}
+    scores = {engine: float(line.rstrip(" |").split(" | ")[-1]) for engine, line in engines.items()}
+    assert sorted(scores) == ["dask", "local", "local, out of core"]
+    assert abs(scores["local"] - scores["dask"]) <= 0.005 and min(scores.values()) > 0.5
     assert re.search(r"\| \d+, \d+ MiB \|", engines["dask"])  # each worker's peak
+    per_stage = [line for line in rows if line.count(" MiB") >= 6]
+    assert len(per_stage) == 3 and all(re.search(r"\| \*\*[\d.]+\*\* \|$", line) for line in per_stage)
     quality = next(line for line in text.splitlines() if line.startswith("| streaming (small) |"))
     pipeline, xgboost_script, hgb_script = (float(cell) for cell in quality.split(" | ")[3:6])
     assert all(0.5 < score <= 1 for score in (pipeline, xgboost_script, hgb_script))

@@ -6,11 +6,12 @@ starts itself, or the one DASK_SCHEDULER_ADDRESS names.
 
 import json
 
+import pyarrow.parquet as pq
 import pytest
 import xgboost
 
 from {{ cookiecutter.package_name }}.cli import UserError
-from {{ cookiecutter.package_name }}.pipeline.shared import dask_training, model_store
+from {{ cookiecutter.package_name }}.pipeline.shared import dask_training, model_store, partitions
 from {{ cookiecutter.package_name }}.pipeline.shared import params as params_module
 from {{ cookiecutter.package_name }}.pipeline.shared.metrics import score_all
 
@@ -45,6 +46,32 @@ def test_the_dask_engine_trains_the_same_kind_of_model_as_well(params, workspace
         assert type(model) is xgboost.XGBClassifier
     assert abs(scores["dask"] - scores["local"]) <= 0.005
     assert scores["dask"] > 0.6
+
+
+def test_past_its_memory_budget_the_local_engine_trains_xgboost_out_of_core(params, workspace, monkeypatch,
+                                                                           capsys):
+    """A budget of 1 MiB sends the sample data through XGBoost's external memory, a row group at a
+    time (several here): the same kind of model, about as good (the benchmark compares them on
+    millions of rows), and no cache file left behind."""
+    monkeypatch.setattr(partitions, "CSV_BLOCK_BYTES", 8 * 1024)
+    monkeypatch.setattr(partitions, "PARTITION_ROWS", 200)
+    run_preprocess(params, workspace)
+    assert pq.ParquetFile(workspace["processed"] / "train.parquet").num_row_groups > 1
+    params["train"]["refit_max_rows"] = 0  # out of core is for data far larger: no second fit
+    scores = {}
+    for budget in (None, 1):
+        params["train"]["memory_budget_mib"] = budget
+        models = workspace["models"].with_name(f"models-{budget}")
+        run_train(params, {**workspace, "models": models})
+        y, proba, _, _ = model_store.score_holdout(models, workspace["processed"] / "holdout.parquet")
+        scores[budget] = score_all(y, proba)["roc_auc"]
+        model, _ = model_store.load(models)
+        assert type(model) is xgboost.XGBClassifier and model.n_classes_ == 2
+    printed = capsys.readouterr().out
+    assert "over train.memory_budget_mib (1 MiB): XGBoost trains out of core, a row group at a time" in printed
+    assert "(local engine, out of core, cpu)" in printed and printed.count("out of core") == 2
+    assert not list(workspace["processed"].glob(".xgboost-cache-*"))
+    assert abs(scores[1] - scores[None]) <= 0.01 and scores[1] > 0.6
 
 
 def test_an_unreachable_scheduler_is_one_clear_error(params, workspace, monkeypatch, capsys):

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import config
 from ..cli import UserError, command, parser
-from .shared import dask_training, model_store, splits
+from .shared import dask_training, external_memory, model_store, splits
 from .shared.data_io import load_target, load_xy, read_json, write_json
 from .shared.metrics import score_all
 from .shared.params import check
@@ -44,6 +44,17 @@ def cross_validate(build, seed, folds, X, y, max_rows=None, validation_share=0.1
     return scores, len(sample)
 
 
+def too_large(train_file, encoding, settings):
+    """Whether fitting in memory would pass train.memory_budget_mib (see shared/external_memory)."""
+    needed = external_memory.in_memory_peak_mib(train_file, encoding)
+    budget = external_memory.budget_mib(settings.get("memory_budget_mib"))
+    if needed <= budget:
+        return False
+    print(f"train: fitting in memory would take about {needed:.0f} MiB, over train.memory_budget_mib "
+          f"({budget:.0f} MiB): XGBoost trains out of core, a row group at a time", flush=True)
+    return True
+
+
 def check_device(device):
     if device == "cuda":
         import xgboost
@@ -62,8 +73,9 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     check_device(device)
     encoding = read_json(processed_dir / "encoding.json")
     train_file = processed_dir / "train.parquet"
-    if engine == "dask":
-        # Only the target and the CV sample are read here; the final fit runs on the Dask cluster.
+    out_of_core = engine == "local" and kind == "xgboost" and too_large(train_file, encoding, settings)
+    if engine == "dask" or out_of_core:
+        # Only the target and the CV sample are read here; the final fit reads the rest its own way.
         y = load_target(train_file)
         sample = splits.cv_sample(y, settings["cv_max_rows"], seed)
         X, y_sample = load_xy(train_file, encoding, rows=sample)
@@ -75,22 +87,26 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
 
     def build():
         return model_store.build(kind, hyperparameters, seed, encoding, settings["one_hot_max_categories"], device,
-                                 all_native=engine == "dask")
+                                 all_native=engine == "dask" or out_of_core)
 
-    max_rows = None if engine == "dask" else settings.get("cv_max_rows")  # dask: sample drawn already
+    max_rows = None if engine == "dask" or out_of_core else settings.get("cv_max_rows")  # else: drawn already
     share, refit = settings["validation_share"], settings["refit_max_rows"]
     folds, cv_rows = cross_validate(build, seed, settings["cv_folds"], X, y_sample, max_rows, share, refit)
     print(f"train: fitting the final model on {len(y)} rows", flush=True)
     if engine == "dask":
         del X
         model = dask_training.fit(train_file, encoding, hyperparameters, seed, device, share, len(y) <= refit)
+    elif out_of_core:
+        del X
+        model = external_memory.fit(train_file, encoding, hyperparameters, seed, device, share)
     else:
         model = model_store.fit(build(), X, y, seed, share, refit)
     model_store.save(model, kind, model_dir, encoding)
     write_json(cv_file, {"model": kind, "rows": cv_rows, "folds": folds})
     summary = ", ".join(f"{name} {np.mean([f[name] for f in folds]):.4f}" for name in folds[0])
     trees = model_store.trees(model, kind)
-    print(f"train: {kind} on {len(y)} rows ({engine} engine, {device})" + (f", {trees} trees" if trees else "")
+    where = f"{engine} engine{', out of core' if out_of_core else ''}, {device}"
+    print(f"train: {kind} on {len(y)} rows ({where})" + (f", {trees} trees" if trees else "")
           + f"; {len(folds)}-fold CV on {cv_rows} rows, mean: {summary}")
 
 

@@ -52,6 +52,7 @@ class Train(Group):
     cv_max_rows: int | None = Field(ge=2)
     validation_share: float = Field(default=0.1, gt=0, lt=1)
     refit_max_rows: int = Field(default=20_000, ge=0)
+    memory_budget_mib: int | None = Field(default=None, ge=1)
     one_hot_max_categories: int = Field(ge=1)
     # Hyperparameters of each model, passed to its constructor: names checked by ``hyperparameters``.
     xgboost: dict[str, Any] | None = None
