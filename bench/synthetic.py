@@ -43,9 +43,13 @@ CHUNK_ROWS = 5_000_000  # larger tables are made and written a chunk at a time (
 
 
 def write_csv(path, rows, seed):
-    with pacsv.CSVWriter(path, make_table(1, seed).schema) as writer:
-        for number, start in enumerate(range(0, rows, CHUNK_ROWS)):
-            writer.write_table(make_table(min(CHUNK_ROWS, rows - start), seed + 1000 * number))
+    tables = (make_table(min(CHUNK_ROWS, rows - start), seed + 1000 * number)
+              for number, start in enumerate(range(0, rows, CHUNK_ROWS)))
+    first = next(tables)
+    with pacsv.CSVWriter(path, first.schema) as writer:
+        writer.write_table(first)
+        for table in tables:
+            writer.write_table(table)
 
 
 GENRES = 12
