@@ -86,16 +86,19 @@ NOTES = """\
   dependency: a stage's data, its own module and the folder of shared code, so that a change to
   one stage re-runs only that stage and the ones after it. The no-op times are around one second
   and vary by about 0.2 s from run to run (see the spread).
-- Memory of preprocess: "reading the CSV alone" is `pandas.read_csv(engine="pyarrow")` on the
-  training file with nothing else in the process. That reader holds the raw blocks, the Arrow
-  table and the DataFrame at the same time; preprocess reads the same way but converts the Arrow
-  table to pandas one column at a time, freeing each as it goes, which saves about 15 %. Its
-  peak is still the reading: the encoded features (float32 numbers and integer category codes)
-  are smaller than the frame. Going lower means a streaming reader that fixes column types from
-  the first block.
+- Memory of preprocess and validate: the "Peak memory per stage" table above is from the speed run
+  (see its date), when both read the CSV whole: "reading the CSV alone" is
+  `pandas.read_csv(engine="pyarrow")` on the training file with nothing else in the process, which
+  holds the raw blocks, the Arrow table and the DataFrame at once. Both now stream (the engines
+  section): preprocess reads and writes about 250,000 rows at a time, two passes; validate keeps
+  at most `validate.max_rows` rows, a uniform sample drawn in one pass. pyarrow's streaming reader
+  fixes a column's type from its first block; a later block that does not fit widens the column
+  and the stage reads again (as the whole-file reader would have typed it).
 - Memory of train: features stay float32 numbers and categoricals (one code per value, one byte
   for up to 127 categories), read one Parquet column at a time, so no second full copy is held;
-  XGBoost reads the categoricals natively and adds its quantile index (one byte per value).
+  XGBoost reads the categoricals natively and adds its quantile index (one byte per value). Out of
+  core, the final fit holds one row group and early stopping's validation rows, and the
+  cross-validation its `cv_max_rows` sample (500,000 rows): that sample sets the stage's peak.
 - Quality: the pipeline's defaults are early stopping (up to 3,000 trees at learning rate 0.05,
   depth 4, stopping after 50 rounds without gain on 10 % of the training rows, which the final
   model then does not see) against XGBoost's defaults (100 trees of depth 6, 0.3) and

@@ -191,11 +191,15 @@ def test_the_sample_is_uniform_in_row_order_and_the_same_for_a_seed(tmp_path, mo
     from {{ cookiecutter.package_name }}.pipeline.shared import partitions
 
     monkeypatch.setattr(partitions, "PARTITION_ROWS", 100)  # many partitions, so the sample is pruned often
-    pd.DataFrame({"row": range(5000), "y": [0, 1] * 2500}).to_csv(tmp_path / "data.csv", index=False)
+    monkeypatch.setattr(partitions, "CSV_BLOCK_BYTES", 4 * 1024)
+    # Whole numbers, then one decimal in the last block: read again with the column widened.
+    lines = ["row,y", *(f"{i},{i % 2}" for i in range(5000)), "5000.5,0"]
+    (tmp_path / "data.csv").write_text("\n".join(lines) + "\n")
     sample, total = partitions.sample(tmp_path, 1000, seed=3)
-    assert total == 5000 and len(sample) == 1000 and sample["row"].is_monotonic_increasing
+    assert total == 5001 and len(sample) == 1000 and sample["row"].is_monotonic_increasing
+    assert sample["row"].dtype == "float64"  # as a whole-file read types it
     assert sample["row"].is_unique and 1800 < sample["row"].mean() < 3200  # drawn from the whole file
     assert (sample["row"] >= 4000).sum() > 150  # the last partitions are not crowded out
     assert sample.equals(partitions.sample(tmp_path, 1000, seed=3)[0])
     whole, _ = partitions.sample(tmp_path, None, seed=3)
-    assert len(whole) == 5000
+    assert len(whole) == 5001
