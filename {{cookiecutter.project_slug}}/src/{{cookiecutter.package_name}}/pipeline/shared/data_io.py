@@ -194,3 +194,17 @@ def load_xy(parquet_path, encoding, rows=None):
     from .encoding import decode
 
     return decode(columns, encoding), columns[config.TARGET_COLUMN]
+
+
+def row_groups(parquet_path, encoding):
+    """(model input, encoded target) of a processed Parquet file, a row group at a time."""
+    import pyarrow.parquet as pq
+
+    from .encoding import decode
+
+    parquet = pq.ParquetFile(parquet_path)
+    names = [*encoding["features"], config.TARGET_COLUMN]
+    for group in range(parquet.num_row_groups):
+        table = parquet.read_row_group(group, columns=names)
+        columns = {name: table.column(name).to_numpy() for name in names}
+        yield decode(columns, encoding), columns[config.TARGET_COLUMN]

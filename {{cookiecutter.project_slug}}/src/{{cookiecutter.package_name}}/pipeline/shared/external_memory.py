@@ -11,9 +11,8 @@ import tempfile
 
 import numpy as np
 
-from ... import config
 from . import splits
-from .encoding import decode
+from .data_io import row_groups
 
 # The in-memory train stage's peak, measured on 30-column tables (docs/benchmarks.md): a fixed
 # part (the interpreter, pandas, XGBoost) plus about 3.5 times the features as float32.
@@ -43,38 +42,31 @@ def _xgboost():
         """The fitting rows of each row group of the processed Parquet file, decoded as the model
         reads them (the same categories in every batch, as XGBoost requires)."""
 
-        def __init__(self, parquet, encoding, held_out, cache_prefix):
+        def __init__(self, train_file, encoding, held_out, cache_prefix):
             super().__init__(cache_prefix=cache_prefix, release_data=True)
-            self.parquet, self.encoding, self.held_out, self.group = parquet, encoding, held_out, 0
+            self.train_file, self.encoding, self.held_out = train_file, encoding, held_out
+            self.reset()
 
         def next(self, input_data):
-            if self.group == self.parquet.num_row_groups:
+            found = next(self.groups, None)
+            if found is None:
                 return False
-            X, y = read_group(self.parquet, self.encoding, self.group)
+            group, (X, y) = found
             keep = np.ones(len(y), dtype=bool)
-            keep[self.held_out(y, self.group)] = False
+            keep[self.held_out(y, group)] = False
             input_data(data=X[keep].reset_index(drop=True), label=y[keep])
-            self.group += 1
             return True
 
         def reset(self):
-            self.group = 0
+            self.groups = enumerate(row_groups(self.train_file, self.encoding))
 
     return xgboost, RowGroups
-
-
-def read_group(parquet, encoding, group):
-    names = [*encoding["features"], config.TARGET_COLUMN]
-    table = parquet.read_row_group(group, columns=names)
-    columns = {name: table.column(name).to_numpy() for name in names}
-    return decode(columns, encoding), columns[config.TARGET_COLUMN]
 
 
 def fit(train_file, encoding, hyperparameters, seed, device, validation_share):
     """The fitted XGBClassifier, trained out of core; early stopping (when the hyperparameters ask
     for it) scores on each row group's validation share, held in memory."""
     import pandas as pd
-    import pyarrow.parquet as pq
 
     xgboost, RowGroups = _xgboost()
     settings = {"enable_categorical": True, **hyperparameters, "device": device, "random_state": seed}
@@ -86,7 +78,6 @@ def fit(train_file, encoding, hyperparameters, seed, device, validation_share):
     params["objective"] = "binary:logistic" if classes == 2 else "multi:softprob"
     if classes > 2:
         params["num_class"] = classes
-    parquet = pq.ParquetFile(train_file)
 
     def held_out(y, group):
         """Early stopping's rows of a row group: its own stratified share, as each partition sets
@@ -96,15 +87,14 @@ def fit(train_file, encoding, hyperparameters, seed, device, validation_share):
     evals = []
     if patience:  # the validation rows, one row group in memory at a time
         X_parts, y_parts = [], []
-        for group in range(parquet.num_row_groups):
-            X, y = read_group(parquet, encoding, group)
+        for group, (X, y) in enumerate(row_groups(train_file, encoding)):
             rows = held_out(y, group)
             X_parts.append(X.iloc[rows])
             y_parts.append(y[rows])
         validation = (pd.concat(X_parts, ignore_index=True), np.concatenate(y_parts))
         del X, y, X_parts, y_parts
     with tempfile.TemporaryDirectory(prefix=".xgboost-cache-", dir=os.path.dirname(train_file)) as cache:
-        fitting = xgboost.ExtMemQuantileDMatrix(RowGroups(parquet, encoding, held_out, os.path.join(cache, "rows")),
+        fitting = xgboost.ExtMemQuantileDMatrix(RowGroups(train_file, encoding, held_out, os.path.join(cache, "rows")),
                                                 enable_categorical=True, max_bin=params.get("max_bin"))
         if patience:
             evals = [(xgboost.QuantileDMatrix(*validation, ref=fitting, enable_categorical=True), "validation")]

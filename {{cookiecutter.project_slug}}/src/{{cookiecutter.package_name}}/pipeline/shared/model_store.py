@@ -18,8 +18,8 @@ from typing import Any, NamedTuple
 
 from ...cli import UserError
 from . import splits
-from .data_io import read_data_dir, read_json, write_json
-from .encoding import decode, encode_features, encode_target
+from .data_io import read_data_dir, read_json, row_groups, write_json
+from .encoding import encode_features, encode_target
 
 MODELS = ("xgboost", "random_forest", "logistic_regression")
 # Types skops does not trust by default but that our own scikit-learn pipelines contain; the files
@@ -200,7 +200,7 @@ def score_holdout(model_dir, holdout, keep_features=False):
     model, encoding = load(model_dir)
     holdout = Path(holdout)
     if holdout.suffix == ".parquet":
-        batches = processed_batches(holdout, encoding)
+        batches = row_groups(holdout, encoding)
     else:
         frame = read_data_dir(holdout)
         frame = frame[frame[encoding["target"]].isin(encoding["classes"])]
@@ -215,17 +215,3 @@ def score_holdout(model_dir, holdout, keep_features=False):
     if keep_features:
         X = features[0] if len(features) == 1 else pd.concat(features, ignore_index=True)
     return Scored(np.concatenate(targets), np.concatenate(probabilities), encoding, X)
-
-
-def processed_batches(parquet_path, encoding):
-    """(model input, encoded target) of a processed Parquet file, a row group at a time."""
-    import pyarrow.parquet as pq
-
-    from ...config import TARGET_COLUMN
-
-    parquet = pq.ParquetFile(parquet_path)
-    names = [*encoding["features"], TARGET_COLUMN]
-    for group in range(parquet.num_row_groups):
-        table = parquet.read_row_group(group, columns=names)
-        columns = {name: table.column(name).to_numpy() for name in names}
-        yield decode(columns, encoding), columns[TARGET_COLUMN]
