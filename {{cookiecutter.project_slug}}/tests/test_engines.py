@@ -74,6 +74,17 @@ def test_past_its_memory_budget_the_local_engine_trains_xgboost_out_of_core(para
     assert abs(scores[1] - scores[None]) <= 0.01 and scores[1] > 0.6
 
 
+def test_past_its_memory_budget_a_model_without_an_out_of_core_mode_says_so_and_fits_in_memory(
+        params, workspace, capsys):
+    params["train"].update(model="random_forest", memory_budget_mib=1)
+    run_preprocess(params, workspace)
+    run_train(params, workspace)
+    printed = capsys.readouterr().out
+    assert "only XGBoost trains out of core, so random_forest fits in memory anyway" in printed
+    assert "(local engine, cpu)" in printed
+    assert json.loads((workspace["models"] / "model.json").read_text())["model"] == "random_forest"
+
+
 def test_an_unreachable_scheduler_is_one_clear_error(params, workspace, monkeypatch, capsys):
     run_preprocess(params, workspace)
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:9")

@@ -44,14 +44,20 @@ def cross_validate(build, seed, folds, X, y, max_rows=None, validation_share=0.1
     return scores, len(sample)
 
 
-def too_large(train_file, encoding, settings):
-    """Whether fitting in memory would pass train.memory_budget_mib (see shared/external_memory)."""
+def out_of_core(train_file, encoding, settings):
+    """Whether fitting in memory would pass train.memory_budget_mib (see shared/external_memory),
+    so that XGBoost trains out of core; the other models always fit in memory."""
     needed = external_memory.in_memory_peak_mib(train_file, encoding)
     budget = external_memory.budget_mib(settings.get("memory_budget_mib"))
     if needed <= budget:
         return False
-    print(f"train: fitting in memory would take about {needed:.0f} MiB, over train.memory_budget_mib "
-          f"({budget:.0f} MiB): XGBoost trains out of core, a row group at a time", flush=True)
+    over = (f"train: fitting in memory would take about {needed:.0f} MiB, over train.memory_budget_mib "
+            f"({budget:.0f} MiB)")
+    if settings["model"] != "xgboost":
+        print(f"{over}; only XGBoost trains out of core, so {settings['model']} fits in memory anyway "
+              "(train.model: xgboost for data larger than memory)", flush=True)
+        return False
+    print(f"{over}: XGBoost trains out of core, a row group at a time", flush=True)
     return True
 
 
@@ -73,8 +79,8 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     check_device(device)
     encoding = read_json(processed_dir / "encoding.json")
     train_file = processed_dir / "train.parquet"
-    out_of_core = engine == "local" and kind == "xgboost" and too_large(train_file, encoding, settings)
-    if engine == "dask" or out_of_core:
+    from_disk = engine == "local" and out_of_core(train_file, encoding, settings)
+    if engine == "dask" or from_disk:
         # Only the target and the CV sample are read here; the final fit reads the rest its own way.
         y = load_target(train_file)
         sample = splits.cv_sample(y, settings["cv_max_rows"], seed)
@@ -87,16 +93,16 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
 
     def build():
         return model_store.build(kind, hyperparameters, seed, encoding, settings["one_hot_max_categories"], device,
-                                 all_native=engine == "dask" or out_of_core)
+                                 all_native=engine == "dask" or from_disk)
 
-    max_rows = None if engine == "dask" or out_of_core else settings.get("cv_max_rows")  # else: drawn already
+    max_rows = None if engine == "dask" or from_disk else settings.get("cv_max_rows")  # else: drawn already
     share, refit = settings["validation_share"], settings["refit_max_rows"]
     folds, cv_rows = cross_validate(build, seed, settings["cv_folds"], X, y_sample, max_rows, share, refit)
     print(f"train: fitting the final model on {len(y)} rows", flush=True)
     if engine == "dask":
         del X
         model = dask_training.fit(train_file, encoding, hyperparameters, seed, device, share, len(y) <= refit)
-    elif out_of_core:
+    elif from_disk:
         del X
         model = external_memory.fit(train_file, encoding, hyperparameters, seed, device, share)
     else:
@@ -105,7 +111,7 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     write_json(cv_file, {"model": kind, "rows": cv_rows, "folds": folds})
     summary = ", ".join(f"{name} {np.mean([f[name] for f in folds]):.4f}" for name in folds[0])
     trees = model_store.trees(model, kind)
-    where = f"{engine} engine{', out of core' if out_of_core else ''}, {device}"
+    where = f"{engine} engine{', out of core' if from_disk else ''}, {device}"
     print(f"train: {kind} on {len(y)} rows ({where})" + (f", {trees} trees" if trees else "")
           + f"; {len(folds)}-fold CV on {cv_rows} rows, mean: {summary}")
 
