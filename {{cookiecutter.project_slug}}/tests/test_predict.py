@@ -6,8 +6,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.delivery import predict
-from {{ cookiecutter.package_name }}.pipeline.shared import model_store
-from {{ cookiecutter.package_name }}.pipeline.shared.data_io import read_data_file
+from {{ cookiecutter.package_name }}.pipeline.shared import model_store, partitions
 
 from conftest import run_preprocess, run_train, sample_frame
 
@@ -44,10 +43,15 @@ def test_a_missing_feature_column_is_one_line_naming_it(trained):
         predict.predict(sample_frame(5, seed=9).drop(columns=["tenure_months"]), model, encoding, "new.csv")
 
 
-def test_an_empty_input_file_is_a_clear_error(tmp_path):
+def test_an_empty_input_file_is_a_clear_error_and_writes_nothing(trained, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("predict")  # the workspace holds the rest of tmp_path
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(UserError, match="empty.csv is empty"):
-        read_data_file(tmp_path / "empty.csv")
+        predict.predict_file(tmp_path / "empty.csv", tmp_path / "out.csv", *delivered(trained))
+    (tmp_path / "header.csv").write_text("tenure_months,contract\n")
+    with pytest.raises(UserError, match="header.csv has no data rows"):
+        predict.predict_file(tmp_path / "header.csv", tmp_path / "out.csv", *delivered(trained))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["empty.csv", "header.csv"]
 
 
 def test_the_id_column_is_kept_and_is_no_feature(params, workspace):
@@ -65,13 +69,48 @@ def test_the_id_column_is_kept_and_is_no_feature(params, workspace):
     assert out["customer_id"].tolist() == ["h00000", "h00001", "h00002"]
 
 
-def test_predictions_are_written_whole_as_csv_or_parquet(tmp_path):
-    frame = pd.DataFrame({"prediction": [1, 0], "probability_0": [0.2, 0.9], "probability_1": [0.8, 0.1]})
-    predict.write_predictions(frame, tmp_path / "out.csv")
-    predict.write_predictions(frame, tmp_path / "out.parquet")
-    assert pd.read_csv(tmp_path / "out.csv").equals(frame)
-    assert pd.read_parquet(tmp_path / "out.parquet").equals(frame)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "out.parquet"]
+@pytest.mark.parametrize("output", ["out.csv", "out.parquet"])
+def test_a_file_is_scored_a_partition_at_a_time_as_if_whole(trained, tmp_path_factory, monkeypatch, capsys, output):
+    """Many small partitions and CSV blocks, and a column whose values turn to text in the last
+    block (read again, as the whole file reads it): the file written equals scoring the whole frame."""
+    tmp_path = tmp_path_factory.mktemp("predict")
+    model, encoding = delivered(trained)
+    rows = sample_frame(3000, seed=5)
+    rows.insert(0, "row", range(len(rows)))
+    rows["notes"] = pd.Series([1] * len(rows), dtype=object)
+    rows.loc[len(rows) - 1, "notes"] = "late text"
+    rows.to_csv(tmp_path / "new.csv", index=False)
+    monkeypatch.setattr(partitions, "CSV_BLOCK_BYTES", 8 * 1024)
+    monkeypatch.setattr(partitions, "PARTITION_ROWS", 700)
+    assert predict.predict_file(tmp_path / "new.csv", tmp_path / output, model, encoding) == 3000
+    assert "column 'notes' holds string values past its first rows; reading again" in capsys.readouterr().out
+    written = pd.read_parquet(tmp_path / output) if output.endswith(".parquet") else pd.read_csv(tmp_path / output)
+    expected = predict.predict(pd.read_csv(tmp_path / "new.csv"), model, encoding)
+    pd.testing.assert_frame_equal(written, expected, check_dtype=False)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["new.csv", output]  # no temporary file left
+
+
+def test_a_failure_part_way_leaves_no_output(trained, tmp_path_factory, monkeypatch):
+    tmp_path = tmp_path_factory.mktemp("predict")  # the workspace holds the rest of tmp_path
+    model, encoding = delivered(trained)
+    first = sample_frame(500, seed=5)
+    first.to_parquet(tmp_path / "new.parquet", row_group_size=100)
+    monkeypatch.setattr(partitions, "PARTITION_ROWS", 100)
+    scored = []
+
+    def predict_then_fail(frame, *args, **kwargs):
+        if scored:
+            raise UserError("stopped on the second partition")
+        scored.append(len(frame))
+        return real_predict(frame, *args, **kwargs)
+
+    real_predict = predict.predict
+    monkeypatch.setattr(predict, "predict", predict_then_fail)
+    for output in ("out.csv", "out.parquet"):
+        scored.clear()
+        with pytest.raises(UserError, match="second partition"):
+            predict.predict_file(tmp_path / "new.parquet", tmp_path / output, model, encoding)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["new.parquet"]
 
 
 def test_a_bad_output_suffix_is_refused_before_any_work(tmp_path, capsys):

@@ -6,7 +6,8 @@ when the workspace has no model) and writes one row per input row: the id column
 `probability_<class>` per class.
 Input is CSV or Parquet with the training data's feature columns: a missing one is an error,
 extra ones (the target among them) are ignored, unseen categories and missing values are fine.
-Output is CSV or Parquet by its suffix, written whole or not at all.
+Output is CSV or Parquet by its suffix, written whole or not at all. The input is read and scored
+a partition (250,000 rows) at a time, so it may be larger than memory.
 """
 
 import sys
@@ -14,8 +15,8 @@ from pathlib import Path
 
 from .. import config
 from ..cli import UserError, command, dvc, parser
-from ..pipeline.shared import model_store
-from ..pipeline.shared.data_io import DATA_SUFFIXES, read_data_file, write_atomically
+from ..pipeline.shared import model_store, partitions
+from ..pipeline.shared.data_io import DATA_SUFFIXES, write_atomically, write_parquet_parts
 from ..pipeline.shared.encoding import encode_features
 from ..pipeline.shared.params import check
 
@@ -57,12 +58,38 @@ def predict(frame, model, encoding, source="the input"):
     return out
 
 
-def write_predictions(frame, path):
-    path = Path(path)
-    if path.suffix.lower() == ".parquet":
-        write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))
-    else:
-        write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False))
+def predict_file(source, destination, model, encoding):
+    """Score the rows of the data file ``source`` a partition at a time into ``destination``
+    (.csv or .parquet), which appears whole or not at all; the number of rows."""
+    return partitions.read_again_if_types_widen(lambda: _predict_file(Path(source), Path(destination), model, encoding))
+
+
+def _predict_file(source, destination, model, encoding):
+    import pyarrow as pa
+
+    def scored():
+        rows = 0
+        for frame in partitions.file_frames(source):
+            out = predict(frame, model, encoding, str(source))
+            rows += len(out)
+            if rows >= partitions.PARTITION_ROWS:
+                print(f"predict: {rows:,} rows scored", flush=True)
+            yield out
+
+    if destination.suffix.lower() == ".parquet":
+        with write_parquet_parts(destination) as write:
+            return sum(write(pa.Table.from_pandas(out, preserve_index=False)) for out in scored())
+    rows = 0
+
+    def write_csv(tmp):
+        nonlocal rows
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            for out in scored():
+                out.to_csv(handle, header=rows == 0, index=False)
+                rows += len(out)
+
+    write_atomically(destination, write_csv)
+    return rows
 
 
 @command
@@ -79,9 +106,8 @@ def main(argv=None):
         raise UserError(f"INPUT {args.input} does not exist")
     check(config.load_params())
     model, encoding = load_delivered_model()
-    predictions = predict(read_data_file(args.input), model, encoding, str(args.input))
-    write_predictions(predictions, args.output)
-    print(f"predict: wrote {len(predictions)} predictions to {args.output}")
+    rows = predict_file(args.input, args.output, model, encoding)
+    print(f"predict: wrote {rows:,} predictions to {args.output}")
 
 
 if __name__ == "__main__":

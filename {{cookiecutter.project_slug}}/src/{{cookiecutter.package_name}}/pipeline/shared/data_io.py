@@ -149,6 +149,8 @@ def write_parquet_parts(path, row_group_rows=250_000):
         nonlocal writer
         if writer is None:
             writer = pq.ParquetWriter(tmp, table.schema)
+        elif not table.schema.equals(writer.schema):
+            table = table.cast(writer.schema)  # a column all missing in one table and typed in another
         writer.write_table(table, row_group_size=row_group_rows)
         return table.num_rows
 

@@ -1,4 +1,4 @@
-"""Read a data folder one partition at a time, never the whole of it (preprocess and validate).
+"""Read data one partition at a time, never the whole of it (preprocess, validate and predict).
 
 A partition's values are the ones a whole-file read (data_io.read_csv) gives. pyarrow's streaming
 CSV reader fixes each column's type from the file's first block and fails on a later block that
@@ -91,25 +91,33 @@ def tables(path):
         yield pa.Table.from_batches(pending)
 
 
+def file_frames(path):
+    """One data file's rows as DataFrames of about a partition each."""
+    if path.stat().st_size == 0:
+        raise UserError(f"{path} is empty: remove it or fill it with data")
+    rows = 0
+    for table in tables(path):
+        rows += table.num_rows
+        yield table.to_pandas(split_blocks=True, self_destruct=True)
+    if not rows:
+        raise UserError(f"{path} has no data rows: remove it or add rows")
+
+
 def frames(directory):
     """The data folder's rows as DataFrames of about a partition each, columns in the first
     file's order (as data_io.read_data_dir concatenates them)."""
     files = data_files(directory)
     columns = None
     for path in files:
-        rows = 0
-        for table in tables(path):
-            rows += table.num_rows
+        for frame in file_frames(path):
             if columns is None:
-                columns = table.schema.names
-            elif set(table.schema.names) != set(columns):
+                columns = list(frame.columns)
+            elif set(frame.columns) != set(columns):
                 raise UserError(
-                    f"{path} has columns {sorted(table.schema.names)} but {files[0]} has {sorted(columns)}: "
+                    f"{path} has columns {sorted(frame.columns)} but {files[0]} has {sorted(columns)}: "
                     f"every file in {directory} needs the same columns"
                 )
-            yield table.to_pandas(split_blocks=True, self_destruct=True)[columns]
-        if not rows:
-            raise UserError(f"{path} has no data rows: remove it or add rows")
+            yield frame[columns]
 
 
 def sample(directory, max_rows, seed):
