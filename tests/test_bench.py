@@ -18,8 +18,10 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     python, env = venv / "bin" / "python", {"PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
     # run() fails with the harness's output, so a broken part says where it broke. The tuning
     # budget leaves room for a busy machine: the first trial (params.yaml's values) must finish in it.
+    # The engines part runs its out-of-core and dask variants: the in-memory one is the pipeline
+    # the speed part already runs stage by stage for its memory table.
     run(f"{python} bench/run.py --sizes 3000 --repeat 1 --small-quality --small-checks --small-serving "
-        "--small-automl --automl-budget 5 --automl-seeds 1 "
+        "--small-automl --automl-budget 5 --automl-seeds 1 --engines 'local, out of core' dask "
         f"--parts speed quality engines checks serving automl --engine-sizes 3000 --output {report}", TEMPLATE_DIR, env)
     text = report.read_text()
     for heading in ("## Fixed costs", "## Cold runs and re-runs", "## Peak memory per stage", "## Model quality",
@@ -37,11 +39,14 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
             if line.startswith("| 3,000 | ") and line.split(" | ")[1] in ("local", "local, out of core", "dask")]
     engines = {line.split(" | ")[1]: line for line in rows if line.count(" MiB") < 6}
     scores = {engine: float(line.rstrip(" |").split(" | ")[-1]) for engine, line in engines.items()}
-    assert sorted(scores) == ["dask", "local", "local, out of core"]
-    assert abs(scores["local"] - scores["dask"]) <= 0.005 and min(scores.values()) > 0.5
+    assert sorted(scores) == ["dask", "local, out of core"]
+    # Both learn (measured 0.773 and 0.783 on 1,000 holdout rows: below train.refit_max_rows dask
+    # refits on every row, out of core does not). How closely the engines agree is the generated
+    # suite's to test (test_engines.py): dask against local within 0.005, out of core within 0.01.
+    assert abs(scores["local, out of core"] - scores["dask"]) <= 0.03 and min(scores.values()) > 0.6
     assert re.search(r"\| \d+, \d+ MiB \|", engines["dask"])  # each worker's peak
     per_stage = [line for line in rows if line.count(" MiB") >= 6]
-    assert len(per_stage) == 3 and all(re.search(r"\| \*\*[\d.]+\*\* \|$", line) for line in per_stage)
+    assert len(per_stage) == 2 and all(re.search(r"\| \*\*[\d.]+\*\* \|$", line) for line in per_stage)
     quality = next(line for line in text.splitlines() if line.startswith("| streaming (small) |"))
     pipeline, xgboost_script, hgb_script = (float(cell) for cell in quality.split(" | ")[3:6])
     assert all(0.5 < score <= 1 for score in (pipeline, xgboost_script, hgb_script))
