@@ -234,7 +234,7 @@ def test_make_predict_in_a_fresh_clone_pulls_the_model_of_dvc_lock(trained, s3, 
     copy = clone(project, tmp_path, s3)
     assert not (copy / "models").exists()
     out = run(f"make predict INPUT={rows} OUTPUT={tmp_path}/there.csv", copy)
-    assert "pulling the model of dvc.lock from the remote" in out and "wrote 2000 predictions" in out
+    assert "pulling the model of dvc.lock from the remote" in out and "wrote 2,000 predictions" in out
     import pandas as pd
 
     there, here = pd.read_csv(tmp_path / "there.csv"), pd.read_parquet(tmp_path / "here.parquet")
