@@ -39,7 +39,7 @@ def test_the_dask_engine_trains_the_same_kind_of_model_as_well(params, workspace
         run_train(with_engine(params, engine), {**workspace, "models": models})
         meta = json.loads((models / "model.json").read_text())
         assert (meta["model"], meta["file"]) == ("xgboost", "model.ubj") and meta["trees"] > 0
-        y, proba, _, _ = model_store.score_holdout(models, workspace["processed"] / "holdout.parquet")
+        y, proba, _ = model_store.score_holdout(models, workspace["processed"] / "holdout.parquet")
         scores[engine] = score_all(y, proba)["roc_auc"]
         # Loaded as every stage and make predict load it: a plain XGBClassifier.
         model, _ = model_store.load(models)
@@ -63,7 +63,7 @@ def test_past_its_memory_budget_the_local_engine_trains_xgboost_out_of_core(para
         params["train"]["memory_budget_mib"] = budget
         models = workspace["models"].with_name(f"models-{budget}")
         run_train(params, {**workspace, "models": models})
-        y, proba, _, _ = model_store.score_holdout(models, workspace["processed"] / "holdout.parquet")
+        y, proba, _ = model_store.score_holdout(models, workspace["processed"] / "holdout.parquet")
         scores[budget] = score_all(y, proba)["roc_auc"]
         model, _ = model_store.load(models)
         assert type(model) is xgboost.XGBClassifier and model.n_classes_ == 2

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.pipeline import sanity
-from {{ cookiecutter.package_name }}.pipeline.shared import model_checks
+from {{ cookiecutter.package_name }}.pipeline.shared import data_io, model_checks, model_store
 
 
 def test_a_calibrated_model_has_a_small_error_and_an_overconfident_one_a_large_one():
@@ -45,3 +45,18 @@ def test_sanity_writes_calibration_and_segments(params, trained):
     assert segments and all(s["rows"] >= model_checks.MIN_SEGMENT_ROWS for s in segments)
     report = (trained["sanity"] / "model_validation.md").read_text()
     assert f"Weakest segments by {params['evaluate']['metric']}" in report
+
+
+def test_segments_read_a_column_at_a_time_are_those_of_the_whole_frame(params, trained):
+    """sanity never holds the holdout's features as one frame: it reads them a column at a time."""
+    holdout = trained["processed"] / "holdout.parquet"
+    y, proba, encoding = model_store.score_holdout(trained["models"], holdout)
+    whole = pd.concat([X for X, _ in data_io.row_groups(holdout, encoding)], ignore_index=True)
+    metric = params["evaluate"]["metric"]
+    by_column = model_checks.weakest_segments(data_io.ProcessedColumns(holdout, encoding), y, proba, encoding,
+                                              metric, False, top=None)
+    assert by_column == model_checks.weakest_segments(whole, y, proba, encoding, metric, False, top=None)
+    # Categories come back by name, not as the codes the processed file stores.
+    categories = {(s["feature"], s["segment"]) for s in by_column if s["feature"] in encoding["categorical"]}
+    assert categories and all(segment in [*map(str, encoding["categorical"][feature]), "(missing)"]
+                              for feature, segment in categories)

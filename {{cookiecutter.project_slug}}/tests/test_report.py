@@ -61,7 +61,7 @@ def test_a_report_after_a_failed_validation_still_shows_the_data_checks(params, 
 def test_the_accepted_model_is_drawn_over_this_one_in_the_curves_only(project):
     from {{ cookiecutter.package_name }}.pipeline.shared import model_store
 
-    y, proba, encoding, _ = model_store.score_holdout(config.MODEL_DIR, config.PROCESSED_DIR / "holdout.parquet")
+    y, proba, encoding = model_store.score_holdout(config.MODEL_DIR, config.PROCESSED_DIR / "holdout.parquet")
     alone = [path.read_bytes() for path in figures.model_figures(y, proba, encoding["classes"])]
     accepted = ("accepted model (1a2b3c4d)", y, proba[:, ::-1])  # an accepted model that ranks the other way round
     overlaid = [path.read_bytes() for path in figures.model_figures(y, proba, encoding["classes"], accepted)]

@@ -148,7 +148,7 @@ def accepted_predictions():
         with fetched(commit, config.MODEL_DIR) as copy:
             if _same_files(copy, config.MODEL_DIR):
                 return None
-            y, proba, _, _ = model_store.score_holdout(copy, config.HOLDOUT_DIR)
+            y, proba, _ = model_store.score_holdout(copy, config.HOLDOUT_DIR)
     except FileNotFoundError:  # the first commit: baseline.txt, no model
         print(f"report: the accepted commit {commit[:8]} has no model, so the curves show this model alone")
         return None
@@ -169,7 +169,7 @@ def write_figures():
     """Every figure whose inputs exist: (their paths, a caption naming the models compared)."""
     paths, caption = [], None
     if (config.MODEL_DIR / "model.json").exists() and (config.PROCESSED_DIR / "holdout.parquet").exists():
-        y, proba, encoding, _ = model_store.score_holdout(config.MODEL_DIR, config.PROCESSED_DIR / "holdout.parquet")
+        y, proba, encoding = model_store.score_holdout(config.MODEL_DIR, config.PROCESSED_DIR / "holdout.parquet")
         accepted = accepted_predictions()
         paths += model_figures(y, proba, encoding["classes"], accepted)
         caption = (f"The curves show this model and the {accepted[0]} on the current holdout." if accepted else

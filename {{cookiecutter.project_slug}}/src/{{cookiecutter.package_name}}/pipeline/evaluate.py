@@ -43,7 +43,7 @@ def rescored_accepted(metric, holdout_dir):
         return None, "the holdout is the one baseline.txt was measured on"
     try:
         with fetched(commit, config.MODEL_DIR) as copy:
-            y, proba, _, _ = model_store.score_holdout(copy, holdout_dir)
+            y, proba, _ = model_store.score_holdout(copy, holdout_dir)
     except Exception as error:  # noqa: BLE001 - no accepted model (first commit, old format): baseline.txt
         return None, f"no accepted model to re-score at {commit[:8]} ({type(error).__name__})"
     return score(y, proba, metric), f"the accepted model (commit {commit[:8]}) re-scored on the current holdout"
@@ -54,7 +54,7 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     settings = check(params)["evaluate"]
     metric, min_improvement = settings["metric"], float(settings["min_improvement"])
     baseline = gate.read_baseline(baseline_file)
-    y, proba, encoding, _ = model_store.score_holdout(model_dir, Path(processed_dir) / "holdout.parquet")
+    y, proba, encoding = model_store.score_holdout(model_dir, Path(processed_dir) / "holdout.parquet")
     classes = encoding["classes"]
     scores = score_all(y, proba)
 

@@ -24,9 +24,14 @@ def data_files(directory):
     if not files:
         raise UserError(f"no CSV or Parquet files in {directory}: put your data there (see README.md)")
     for path in files:
-        if path.stat().st_size == 0:
-            raise UserError(f"{path} is empty: remove it or fill it with data")
+        refuse_empty(path)
     return files
+
+
+def refuse_empty(path):
+    """A zero-byte data file is a user error, named, before any reader sees it."""
+    if path.stat().st_size == 0:
+        raise UserError(f"{path} is empty: remove it or fill it with data")
 
 
 def read_data_dir(directory):
@@ -50,8 +55,7 @@ def read_data_dir(directory):
 def read_data_file(path):
     import pandas as pd
 
-    if path.stat().st_size == 0:
-        raise UserError(f"{path} is empty: remove it or fill it with data")
+    refuse_empty(path)
     try:
         if path.suffix.lower() == ".parquet":
             frame = pd.read_parquet(path)
@@ -196,6 +200,23 @@ def load_xy(parquet_path, encoding, rows=None):
     from .encoding import decode
 
     return decode(columns, encoding), columns[config.TARGET_COLUMN]
+
+
+class ProcessedColumns:
+    """A processed Parquet file's features, read and decoded one whole column at a time
+    (``columns[name]``, as from a DataFrame): what is held grows with the rows, not the columns."""
+
+    def __init__(self, parquet_path, encoding):
+        self.parquet_path, self.encoding = parquet_path, encoding
+
+    def __getitem__(self, name):
+        import pandas as pd
+        import pyarrow.parquet as pq
+
+        from .encoding import decode_column
+
+        values = pq.read_table(self.parquet_path, columns=[name]).column(name).to_numpy()
+        return pd.Series(decode_column(name, values, self.encoding), name=name)
 
 
 def row_groups(parquet_path, encoding):

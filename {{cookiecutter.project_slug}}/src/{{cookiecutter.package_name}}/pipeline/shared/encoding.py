@@ -234,11 +234,14 @@ def check_id_column(id_column, columns):
 
 def decode(columns, encoding):
     """The model's input (as ``encode_features`` makes it) from processed columns ({name: numpy
-    array}): categoricals rebuilt from their codes over the training categories."""
-    features = {}
-    for name in encoding["features"]:
-        values = columns[name]
-        if name in encoding["categorical"]:
-            values = pd.Categorical.from_codes(values, categories=encoding["categorical"][name])
-        features[name] = values
-    return pd.DataFrame(features, copy=False)
+    array})."""
+    return pd.DataFrame({name: decode_column(name, columns[name], encoding) for name in encoding["features"]},
+                        copy=False)
+
+
+def decode_column(name, values, encoding):
+    """One processed column as the model reads it: a categorical rebuilt from its codes over the
+    training categories, a number as it is."""
+    if name in encoding["categorical"]:
+        return pd.Categorical.from_codes(values, categories=encoding["categorical"][name])
+    return values

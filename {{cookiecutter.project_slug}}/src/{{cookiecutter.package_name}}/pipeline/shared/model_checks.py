@@ -105,7 +105,8 @@ def _segments(X, encoding):
 
 
 def weakest_segments(X, y, proba, encoding, metric, lower_is_better, top=10):
-    """The ``top`` segments with the worst ``metric``, worst first."""
+    """The ``top`` segments with the worst ``metric``, worst first. ``X`` gives each feature's
+    column by name: a DataFrame, or data_io.ProcessedColumns, which reads one at a time."""
     rows = []
     for feature, segment, mask in _segments(X, encoding):
         if mask.sum() < MIN_SEGMENT_ROWS or len(np.unique(y[mask])) < proba.shape[1]:

@@ -177,25 +177,23 @@ def serial_prediction(model):
 
 
 class Scored(NamedTuple):
-    """A holdout scored by a model: the encoded target, the class probabilities (float64), the
-    model's encoding and, when asked for, the model's input (else None)."""
+    """A holdout scored by a model: the encoded target, the class probabilities (float64) and the
+    model's encoding."""
 
     y: Any
     proba: Any
     encoding: dict
-    X: Any = None
 
 
-def score_holdout(model_dir, holdout, keep_features=False):
+def score_holdout(model_dir, holdout):
     """Score a holdout with the model saved in ``model_dir``, through that model's own encoding.
 
     ``holdout`` is the processed Parquet file (written with this model's encoding; read and
-    predicted a row group at a time, so a large holdout is never a whole frame in memory unless
-    ``keep_features``), or a raw holdout folder, encoded here: the accepted model's encoding may
-    differ from today's. Raw rows whose class the model never saw are left out.
+    predicted a row group at a time, so a large holdout is never a whole frame in memory), or a
+    raw holdout folder, encoded here: the accepted model's encoding may differ from today's. Raw
+    rows whose class the model never saw are left out.
     """
     import numpy as np
-    import pandas as pd
 
     model, encoding = load(model_dir)
     holdout = Path(holdout)
@@ -205,13 +203,8 @@ def score_holdout(model_dir, holdout, keep_features=False):
         frame = read_data_dir(holdout)
         frame = frame[frame[encoding["target"]].isin(encoding["classes"])]
         batches = [(encode_features(frame, encoding), encode_target(frame, encoding))]
-    targets, probabilities, features = [np.empty(0, dtype="int64")], [np.empty((0, len(encoding["classes"])))], []
+    targets, probabilities = [np.empty(0, dtype="int64")], [np.empty((0, len(encoding["classes"])))]
     for X, y in batches:
         targets.append(y)
         probabilities.append(np.asarray(model.predict_proba(X), dtype="float64"))
-        if keep_features:
-            features.append(X)
-    X = None
-    if keep_features:
-        X = features[0] if len(features) == 1 else pd.concat(features, ignore_index=True)
-    return Scored(np.concatenate(targets), np.concatenate(probabilities), encoding, X)
+    return Scored(np.concatenate(targets), np.concatenate(probabilities), encoding)

@@ -12,7 +12,7 @@ their own types.
 import re
 
 from ...cli import UserError
-from .data_io import csv_convert_options, data_files
+from .data_io import csv_convert_options, data_files, refuse_empty
 
 # Rows of a partition: a small share of a worker's memory, yet enough that the per-partition
 # overhead stays small. The CSV reader parses blocks far ahead of the one being read (about a
@@ -93,8 +93,7 @@ def tables(path):
 
 def file_frames(path):
     """One data file's rows as DataFrames of about a partition each."""
-    if path.stat().st_size == 0:
-        raise UserError(f"{path} is empty: remove it or fill it with data")
+    refuse_empty(path)
     rows = 0
     for table in tables(path):
         rows += table.num_rows
