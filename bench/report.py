@@ -86,11 +86,11 @@ NOTES = """\
   dependency: a stage's data, its own module and the folder of shared code, so that a change to
   one stage re-runs only that stage and the ones after it. The no-op times are around one second
   and vary by about 0.2 s from run to run (see the spread).
-- Memory of preprocess and validate: the "Peak memory per stage" table above is from the speed run
-  (see its date), when both read the CSV whole: "reading the CSV alone" is
-  `pandas.read_csv(engine="pyarrow")` on the training file with nothing else in the process, which
-  holds the raw blocks, the Arrow table and the DataFrame at once. Both now stream (the engines
-  section): preprocess reads and writes about 250,000 rows at a time, two passes; validate keeps
+- Memory of preprocess and validate: "reading the CSV alone" is `pandas.read_csv(engine="pyarrow")`
+  on the training file with nothing else in the process, which holds the raw blocks, the Arrow
+  table and the DataFrame at once; a row measured on an earlier day says so, and the 5M row is
+  from before both stages streamed (and before early stopping: 300 fixed trees). Both now stream:
+  preprocess reads and writes about 250,000 rows at a time, two passes; validate keeps
   at most `validate.max_rows` rows, a uniform sample drawn in one pass. pyarrow's streaming reader
   fixes a column's type from its first block; a later block that does not fit widens the column
   and the stage reads again (as the whole-file reader would have typed it).
@@ -136,6 +136,13 @@ NOTES = """\
   default): its folds feed the sanity check, and full-size folds would cost `cv_folds` times the
   final fit. The single script uses the same sample.
 """
+
+
+def size_label(r, date):
+    """A size's row count, with the day it was measured when that is not the report's (a run of
+    some sizes keeps the saved figures of the others)."""
+    measured = r.get("date", date)
+    return f"{r['rows']:,}" + (f" (measured {measured})" if measured != date else "")
 
 
 def before_and_after(previous, sizes):
@@ -199,7 +206,8 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
         evaluate_only, _ = summary(r["evaluate_only"])
         train_only, _ = summary(r["train_only"])
         lines.append(
-            f"| {r['rows']:,} | {r['frame_mib']:.0f} MiB | {summary(r['cold'])[1]} | {summary(r['script'])[1]} | "
+            f"| {size_label(r, date)} | {r['frame_mib']:.0f} MiB | {summary(r['cold'])[1]} | "
+            f"{summary(r['script'])[1]} | "
             f"**{cold / script:.2f}** | {summary(r['evaluate_only'])[1]}, "
             f"{evaluate_only / cold:.2f} x cold, ran: {', '.join(r['evaluate_only_ran'])} | "
             f"{summary(r['train_only'])[1]}, {train_only / cold:.2f} x cold, ran: {', '.join(r['train_only_ran'])} |")
@@ -209,7 +217,7 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
               "|---|---|" + "---|" * len(STAGES) + "---|---|---|"]
     for r in sizes:
         worst = max(r["memory"].values())
-        lines.append(f"| {r['rows']:,} | {r['frame_mib']:.0f} MiB | "
+        lines.append(f"| {size_label(r, date)} | {r['frame_mib']:.0f} MiB | "
                      + " | ".join(f"{r['memory'][s]:.0f} MiB" if s in r["memory"] else "-" for s in STAGES)
                      + f" | **{worst / r['frame_mib']:.2f}** | {r['script_memory']:.0f} MiB | "
                      f"{r['read_csv_memory']:.0f} MiB ({r['read_csv_memory'] / r['frame_mib']:.2f} x frame) |")
@@ -242,8 +250,10 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
             lines.append(f"- `evaluate`-only change at 1M rows: "
                          f"{verdict(summary(r['evaluate_only'])[0] / cold, TARGETS['evaluate_only_1M'])} x cold")
         if r["rows"] == 5_000_000:
-            lines.append(f"- cold / script at 5M rows: {verdict(cold / summary(r['script'])[0], TARGETS['cold_5M'])}")
-            lines.append(f"- peak memory / training frame at 5M rows: "
+            when = size_label(r, date).removeprefix(f"{r['rows']:,}")
+            lines.append(f"- cold / script at 5M rows{when}: "
+                         f"{verdict(cold / summary(r['script'])[0], TARGETS['cold_5M'])}")
+            lines.append(f"- peak memory / training frame at 5M rows{when}: "
                          f"{verdict(max(r['memory'].values()) / r['frame_mib'], TARGETS['memory_5M'])}")
     for r in engines:
         worst = max(r["memory"].values())

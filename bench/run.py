@@ -196,7 +196,7 @@ def bench_size(workdir, rows, repeat):
     log(f"{rows} rows: baking and generating data")
     project = bake(workdir, f"size-{rows}")[1]
     use_synthetic_data(project, rows)
-    result = {"rows": rows, "frame_mib": training_frame_mib(project)}
+    result = {"rows": rows, "frame_mib": training_frame_mib(project), "date": time.strftime("%Y-%m-%d")}
     cold, script, evaluate_only, train_only = [], [], [], []
     for i in range(repeat):
         log(f"{rows} rows: run {i + 1}/{repeat}")
