@@ -138,11 +138,10 @@ NOTES = """\
 """
 
 
-def size_label(r, date):
-    """A size's row count, with the day it was measured when that is not the report's (a run of
-    some sizes keeps the saved figures of the others)."""
-    measured = r.get("date", date)
-    return f"{r['rows']:,}" + (f" (measured {measured})" if measured != date else "")
+def measured_on(r, date):
+    """The note after a size measured before the report's day, " (measured <day>)" (a run of some
+    sizes keeps the saved figures of the others); else nothing."""
+    return f" (measured {r['date']})" if r.get("date", date) != date else ""
 
 
 def before_and_after(previous, sizes):
@@ -206,7 +205,7 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
         evaluate_only, _ = summary(r["evaluate_only"])
         train_only, _ = summary(r["train_only"])
         lines.append(
-            f"| {size_label(r, date)} | {r['frame_mib']:.0f} MiB | {summary(r['cold'])[1]} | "
+            f"| {r['rows']:,}{measured_on(r, date)} | {r['frame_mib']:.0f} MiB | {summary(r['cold'])[1]} | "
             f"{summary(r['script'])[1]} | "
             f"**{cold / script:.2f}** | {summary(r['evaluate_only'])[1]}, "
             f"{evaluate_only / cold:.2f} x cold, ran: {', '.join(r['evaluate_only_ran'])} | "
@@ -217,7 +216,7 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
               "|---|---|" + "---|" * len(STAGES) + "---|---|---|"]
     for r in sizes:
         worst = max(r["memory"].values())
-        lines.append(f"| {size_label(r, date)} | {r['frame_mib']:.0f} MiB | "
+        lines.append(f"| {r['rows']:,}{measured_on(r, date)} | {r['frame_mib']:.0f} MiB | "
                      + " | ".join(f"{r['memory'][s]:.0f} MiB" if s in r["memory"] else "-" for s in STAGES)
                      + f" | **{worst / r['frame_mib']:.2f}** | {r['script_memory']:.0f} MiB | "
                      f"{r['read_csv_memory']:.0f} MiB ({r['read_csv_memory'] / r['frame_mib']:.2f} x frame) |")
@@ -250,7 +249,7 @@ def write_report(path, bake_times, noop, floor, sizes, repeat, machine, date, qu
             lines.append(f"- `evaluate`-only change at 1M rows: "
                          f"{verdict(summary(r['evaluate_only'])[0] / cold, TARGETS['evaluate_only_1M'])} x cold")
         if r["rows"] == 5_000_000:
-            when = size_label(r, date).removeprefix(f"{r['rows']:,}")
+            when = measured_on(r, date)
             lines.append(f"- cold / script at 5M rows{when}: "
                          f"{verdict(cold / summary(r['script'])[0], TARGETS['cold_5M'])}")
             lines.append(f"- peak memory / training frame at 5M rows{when}: "
