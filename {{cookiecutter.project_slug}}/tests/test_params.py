@@ -43,3 +43,12 @@ def test_a_misspelt_hyperparameter_is_named_with_the_likely_one(params):
         schema.hyperparameters(params)
     del params["train"]["xgboost"]["max_dept"]
     assert schema.hyperparameters(params) == params["train"]["xgboost"]
+
+
+def test_logistic_regression_takes_a_fixed_c_or_the_values_to_choose_it_from_not_both(params):
+    params["train"]["model"] = "logistic_regression"
+    params["train"]["logistic_regression"].update(C=0.5, Cs=10)
+    with pytest.raises(UserError, match="has both C .* and Cs .*: keep one"):
+        schema.hyperparameters(params)
+    del params["train"]["logistic_regression"]["Cs"]
+    assert schema.hyperparameters(params)["C"] == 0.5

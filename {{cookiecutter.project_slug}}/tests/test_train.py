@@ -128,3 +128,25 @@ def test_early_stopping_keeps_the_best_round_and_the_metrics_say_how_many(params
     params["train"]["xgboost"]["n_estimators"] = 40
     run_train(params, workspace)
     assert json.loads((workspace["models"] / "model.json").read_text())["trees"] == 40
+
+
+def test_logistic_regression_chooses_its_regularisation_on_the_training_rows_unless_c_is_fixed(params, workspace,
+                                                                                                capsys):
+    params["train"]["model"] = "logistic_regression"
+    run_preprocess(params, workspace)
+    (workspace["processed"] / "holdout.parquet").unlink()  # inner CV cannot look at the holdout: there is none
+    run_train(params, workspace)
+    model, _ = model_store.load(workspace["models"])
+    chosen = model_store.chosen_c(model, "logistic_regression")
+    searched = model.steps[-1][1].Cs_
+    assert len(searched) == params["train"]["logistic_regression"]["Cs"] and chosen in searched
+    assert f"C {chosen:.4g} chosen by 5-fold inner CV" in capsys.readouterr().out
+
+    # The C it chose, fixed (as make tune writes it, over params.yaml's Cs): the same model, no search.
+    del params["train"]["logistic_regression"]["Cs"]
+    params["train"]["logistic_regression"]["C"] = chosen
+    run_train(params, workspace)
+    fixed, encoding = model_store.load(workspace["models"])
+    assert model_store.chosen_c(fixed, "logistic_regression") is None
+    X, _ = load_xy(workspace["processed"] / "train.parquet", encoding)
+    assert np.allclose(fixed.predict_proba(X), model.predict_proba(X), atol=1e-3)  # the solver's tolerance

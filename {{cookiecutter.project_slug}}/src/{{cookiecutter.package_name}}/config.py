@@ -58,5 +58,11 @@ def with_tuned(params, tuned_file):
     train = (params or {}).get("train")
     if tuned and isinstance(train, dict) and tuned.get("model") == train.get("model"):
         kind = train["model"]
-        train[kind] = {**(train.get(kind) or {}), **tuned.get("hyperparameters", {})}
+        train[kind] = over(train.get(kind) or {}, tuned.get("hyperparameters", {}))
     return params
+
+
+def over(hyperparameters, tuned):
+    """``tuned`` hyperparameters over a model's own; a tuned C replaces logistic regression's search (Cs)."""
+    own = {name: value for name, value in hyperparameters.items() if not (name == "Cs" and "C" in tuned)}
+    return {**own, **tuned}

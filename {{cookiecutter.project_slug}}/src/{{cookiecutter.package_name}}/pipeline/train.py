@@ -110,9 +110,10 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     model_store.save(model, kind, model_dir, encoding)
     write_json(cv_file, {"model": kind, "rows": cv_rows, "folds": folds})
     summary = ", ".join(f"{name} {np.mean([f[name] for f in folds]):.4f}" for name in folds[0])
-    trees = model_store.trees(model, kind)
+    trees, c = model_store.trees(model, kind), model_store.chosen_c(model, kind)
     where = f"{engine} engine{', out of core' if from_disk else ''}, {device}"
     print(f"train: {kind} on {len(y)} rows ({where})" + (f", {trees} trees" if trees else "")
+          + (f", C {c:.4g} chosen by {model_store.INNER_FOLDS}-fold inner CV" if c else "")
           + f"; {len(folds)}-fold CV on {cv_rows} rows, mean: {summary}")
 
 

@@ -107,7 +107,7 @@ def run(params, budget_s, processed_dir=config.PROCESSED_DIR, tuned_file=config.
         raise UserError(f"make tune needs {FOLDS} rows of every class in the training data: add data")
 
     def build(values):
-        return model_store.build(kind, {**hyperparameters, **values}, seed, encoding,
+        return model_store.build(kind, config.over(hyperparameters, values), seed, encoding,
                                  settings["one_hot_max_categories"])
 
     started = time.monotonic()
@@ -133,7 +133,13 @@ def run(params, budget_s, processed_dir=config.PROCESSED_DIR, tuned_file=config.
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize" if metric in LOWER_IS_BETTER else "maximize",
                                 sampler=optuna.samplers.TPESampler(seed=seed))
-    study.enqueue_trial(current_values(kind, hyperparameters))
+    first = current_values(kind, hyperparameters)
+    if kind == "logistic_regression" and "C" not in first:
+        # params.yaml leaves C to inner cross-validation: the first trial is the C it chooses here.
+        _, low, high, _ = SPACE[kind]["C"]
+        chosen = model_store.chosen_c(model_store.fit(build({}), X, y, seed, settings["validation_share"]), kind)
+        first["C"] = min(max(chosen, low), high)
+    study.enqueue_trial(first)
     print(f"tune: {kind}, {metric} on {FOLDS} inner folds of {len(y)} training rows, for {budget_s:g} s", flush=True)
     study.optimize(objective, n_trials=max_trials, timeout=budget_s, n_jobs=1, callbacks=[progress])
     if not any(t.state == complete for t in study.trials):

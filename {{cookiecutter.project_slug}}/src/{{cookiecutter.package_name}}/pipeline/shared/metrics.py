@@ -9,6 +9,15 @@ def score(y_true, proba, metric):
     """``metric`` (one of METRICS) for encoded labels ``y_true`` and class probabilities ``proba``.
     The bootstraps of the checks score hundreds of samples: they compute only the metric they need."""
     # Imported here: params.py reads METRICS, and preprocess should not pay scikit-learn's 0.8 s import.
+    from sklearn import config_context
+
+    # The arrays are our own, checked where they were made: scikit-learn's argument validation
+    # would take half of each call, and the checks' bootstraps make hundreds.
+    with config_context(skip_parameter_validation=True, assume_finite=True):
+        return _score(y_true, proba, metric)
+
+
+def _score(y_true, proba, metric):
     from sklearn import metrics as skm
     from sklearn.preprocessing import label_binarize
 

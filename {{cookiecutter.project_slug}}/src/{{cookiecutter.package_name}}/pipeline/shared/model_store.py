@@ -79,13 +79,30 @@ def build(kind, hyperparameters, seed, encoding, one_hot_max_categories=20, devi
 
         estimator = RandomForestClassifier(**hyperparameters, random_state=seed)
     elif kind == "logistic_regression":
-        from sklearn.linear_model import LogisticRegression
-
-        estimator = LogisticRegression(**hyperparameters, random_state=seed)
+        estimator = logistic_regression(hyperparameters, seed)
     else:
         raise UserError(f"train.model {kind!r} is unknown: choose one of {', '.join(MODELS)} in params.yaml")
     return _sklearn_pipeline(estimator, encoding, seed, one_hot_max_categories,
                              scale=kind == "logistic_regression")
+
+
+INNER_FOLDS = 5  # logistic regression's choice of C
+
+
+def logistic_regression(hyperparameters, seed):
+    """Logistic regression. With ``C`` set it is fixed; otherwise LogisticRegressionCV tries ``Cs``
+    values on a log scale, keeps the one with the best log loss on INNER_FOLDS stratified folds of
+    the training rows (never the holdout) and refits on them all: a fixed C=1 over-regularises a
+    large table and under-regularises a small wide one."""
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
+    if "C" in hyperparameters:  # params.yaml's, or make tune's (config.with_tuned drops Cs then)
+        return LogisticRegression(**hyperparameters, random_state=seed)
+    inner = StratifiedKFold(INNER_FOLDS, shuffle=True, random_state=seed)
+    # l1_ratios and use_legacy_attributes: scikit-learn 1.10's defaults (plain L2; C_ a float), without its warnings.
+    settings = {"cv": inner, "scoring": "neg_log_loss", "l1_ratios": (0.0,), "use_legacy_attributes": False}
+    return LogisticRegressionCV(**{**settings, **hyperparameters}, random_state=seed)
 
 
 def fit(model, X, y, seed, validation_share, refit_max_rows=0):
@@ -119,6 +136,13 @@ def trees(model, kind):
     if kind == "random_forest":
         return len(model.steps[-1][1].estimators_)
     return None
+
+
+def chosen_c(model, kind):
+    """The regularisation strength logistic regression's inner cross-validation chose (None when C
+    was fixed, or for another model)."""
+    estimator = model.steps[-1][1] if kind == "logistic_regression" else None
+    return float(estimator.C_) if hasattr(estimator, "C_") else None
 
 
 def save(model, kind, model_dir, encoding):

@@ -115,9 +115,10 @@ def _accepted_names(kind):
         from sklearn.ensemble import RandomForestClassifier
 
         return set(RandomForestClassifier().get_params())
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 
-    return set(LogisticRegression().get_params())
+    # C fixes the regularisation; without it, LogisticRegressionCV chooses it (model_store).
+    return set(LogisticRegression().get_params()) | set(LogisticRegressionCV().get_params())
 
 
 def hyperparameters(params):
@@ -130,4 +131,7 @@ def hyperparameters(params):
             close = difflib.get_close_matches(name, accepted, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"see the {kind} documentation for its parameters"
             raise UserError(f"params.yaml: train.{kind}.{name} is not a {kind} hyperparameter: {hint}")
+    if kind == "logistic_regression" and {"C", "Cs"} <= set(values):
+        raise UserError("params.yaml: train.logistic_regression has both C (a fixed strength) and Cs (the values "
+                        "inner cross-validation chooses from): keep one")
     return values
