@@ -17,8 +17,6 @@ over the training categories) in its own way:
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from ...cli import UserError
 from . import splits
 from .data_io import read_data_dir, read_json, row_groups, write_json
@@ -29,8 +27,7 @@ MODELS = ("xgboost", "random_forest", "logistic_regression")
 # come from our own train stage, never from a third party.
 TRUSTED_SKOPS_TYPES = [
     "numpy.dtype",
-    "sklearn.calibration._CalibratedClassifier",  # the random forest's temperature scaling
-    "sklearn.calibration._TemperatureScaling",
+    f"{__package__}.calibrated_forest.CalibratedForest",
     "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.tree._tree.Tree",
 ]
@@ -90,22 +87,13 @@ def build(kind, hyperparameters, seed, encoding, one_hot_max_categories=20, devi
 
 
 INNER_FOLDS = 5  # logistic regression's choice of C
-CALIBRATION_FOLDS = 3  # the random forest's temperature
 
 
 def random_forest(hyperparameters, seed):
-    """A random forest whose probabilities are temperature-scaled: its averaged votes are
-    under-confident when there are many classes (digits, 10 classes: expected calibration error
-    0.23, which the sanity check rightly fails; 0.013 scaled). One temperature, learnt from
-    CALIBRATION_FOLDS folds of the training rows, then the forest fitted on them all: the ranking
-    and the predicted class stay the same (ROC AUC and accuracy unchanged), for about 3 more fits."""
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.model_selection import StratifiedKFold
+    """A random forest with temperature-scaled probabilities (calibrated_forest.py says why)."""
+    from .calibrated_forest import CalibratedForest
 
-    folds = StratifiedKFold(CALIBRATION_FOLDS, shuffle=True, random_state=seed)
-    return CalibratedClassifierCV(RandomForestClassifier(**hyperparameters, random_state=seed), method="temperature",
-                                  cv=folds, ensemble=False)
+    return CalibratedForest(**hyperparameters, random_state=seed)
 
 
 def logistic_regression(hyperparameters, seed):
@@ -136,9 +124,6 @@ def fit(model, X, y, seed, validation_share, refit_max_rows=0):
     of (X, y) are used, never the holdout.
     """
     if getattr(model, "early_stopping_rounds", None) is None:
-        calibrated = getattr(model, "steps", [(None, None)])[-1][1]
-        if hasattr(calibrated, "method") and np.bincount(y).min() < CALIBRATION_FOLDS:
-            model.steps[-1] = (model.steps[-1][0], calibrated.estimator)  # too few rows of a class to learn it from
         return model.fit(X, y)
     fitting, validation = splits.inner_split(y, validation_share, seed)
     if not len(validation):
@@ -156,15 +141,8 @@ def trees(model, kind):
         best = getattr(model, "best_iteration", None)
         return int(best) + 1 if best is not None else model.get_booster().num_boosted_rounds()
     if kind == "random_forest":
-        return len(fitted_estimators(model)[-1].estimators_)
+        return len(model.steps[-1][1].estimators_)
     return None
-
-
-def fitted_estimators(model):
-    """The fitted estimators at the end of a scikit-learn pipeline: the model and, when it is
-    calibrated, the model it calibrates."""
-    last = model.steps[-1][1]
-    return [last, *(calibrated.estimator for calibrated in getattr(last, "calibrated_classifiers_", ()))]
 
 
 def chosen_c(model, kind):
@@ -225,8 +203,7 @@ def serial_prediction(model):
     up its trees' probabilities in the order its threads finish, which moves the last bits and,
     through ties, ROC AUC: two runs would give different metrics. Training still uses ``n_jobs``."""
     if hasattr(model, "steps"):
-        for estimator in fitted_estimators(model):
-            estimator.set_params(n_jobs=1)
+        model.steps[-1][1].set_params(n_jobs=1)
     return model
 
 
@@ -247,6 +224,7 @@ def score_holdout(model_dir, holdout):
     raw holdout folder, encoded here: the accepted model's encoding may differ from today's. Raw
     rows whose class the model never saw are left out.
     """
+    import numpy as np
 
     model, encoding = load(model_dir)
     holdout = Path(holdout)
