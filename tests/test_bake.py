@@ -15,9 +15,9 @@ PACKAGE = "churn_model"
 MODULES = {
     "": ["__init__", "cli", "config"],
     "pipeline": ["__init__", "validate", "preprocess", "train", "evaluate", "sanity", "tune"],
-    "pipeline/shared": ["__init__", "accepted", "chance", "dask_training", "data_io", "encoding", "external_memory",
-                        "gate", "metrics", "model_checks", "model_store", "params", "partitions", "splits",
-                        "target_encoding"],
+    "pipeline/shared": ["__init__", "accepted", "calibrated_forest", "chance", "dask_training", "data_io", "encoding",
+                        "external_memory", "gate", "metrics", "model_checks", "model_store", "params", "partitions",
+                        "splits", "target_encoding"],
     "delivery": ["__init__", "promote", "ci_platform", "ci_promote", "mr_note", "pr_comment", "data_push", "figures",
                  "predict", "report", "serve", "tracking"],
     "storage": ["__init__", "remote", "s3_local"],
