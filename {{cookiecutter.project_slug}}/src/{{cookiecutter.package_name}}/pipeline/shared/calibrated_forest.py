@@ -46,13 +46,12 @@ def fitted_temperature(oob_proba, y):
 
 
 class CalibratedForest(RandomForestClassifier):
-    """RandomForestClassifier (same parameters) with temperature-scaled probabilities. Without
-    bootstrap samples there are no out-of-bag votes, and the temperature stays 1."""
+    """RandomForestClassifier (same parameters) with temperature-scaled probabilities, learnt from
+    the out-of-bag votes when ``oob_score`` is on (else the temperature stays 1)."""
 
     def fit(self, X, y, sample_weight=None):
-        self.set_params(oob_score=self.bootstrap)
         super().fit(X, y, sample_weight=sample_weight)
-        self.temperature_ = fitted_temperature(self.oob_decision_function_, y) if self.bootstrap else 1.0
+        self.temperature_ = fitted_temperature(self.oob_decision_function_, y) if self.oob_score else 1.0
         return self
 
     def predict_proba(self, X):

@@ -86,14 +86,16 @@ def build(kind, hyperparameters, seed, encoding, one_hot_max_categories=20, devi
                              scale=kind == "logistic_regression")
 
 
-INNER_FOLDS = 5  # logistic regression's choice of C
-
-
 def random_forest(hyperparameters, seed):
-    """A random forest with temperature-scaled probabilities (calibrated_forest.py says why)."""
+    """A random forest with temperature-scaled probabilities (calibrated_forest.py says why), learnt
+    from its out-of-bag votes: there are none without bootstrap samples."""
     from .calibrated_forest import CalibratedForest
 
-    return CalibratedForest(**hyperparameters, random_state=seed)
+    oob_score = hyperparameters.get("bootstrap", True)
+    return CalibratedForest(**{"oob_score": oob_score, **hyperparameters}, random_state=seed)
+
+
+INNER_FOLDS = 5  # logistic regression's choice of C
 
 
 def logistic_regression(hyperparameters, seed):
@@ -104,7 +106,7 @@ def logistic_regression(hyperparameters, seed):
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     from sklearn.model_selection import StratifiedKFold
 
-    if "C" in hyperparameters:  # params.yaml's, or make tune's (config.with_tuned drops Cs then)
+    if "C" in hyperparameters:  # params.yaml's, or make tune's (config.over drops Cs then)
         return LogisticRegression(**hyperparameters, random_state=seed)
     inner = StratifiedKFold(INNER_FOLDS, shuffle=True, random_state=seed)
     # l1_ratios and use_legacy_attributes: scikit-learn 1.10's defaults (plain L2; C_ a float), without its warnings.
