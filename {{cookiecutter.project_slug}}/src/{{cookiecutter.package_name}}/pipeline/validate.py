@@ -23,6 +23,7 @@ from .shared import chance, partitions
 from .shared.accepted import accepted_commit, changed_since, fetched, tracked_at
 from .shared.data_io import write_atomically, write_json, write_junit
 from .shared.encoding import NUMERIC_SHARE, fit_encoding, is_numeric, validate_frames
+from .shared.metrics import roc_auc
 from .shared.params import check
 
 DRIFT_BINS = 10
@@ -91,7 +92,6 @@ def single_feature_scores(train, encoding, seed):
     cross-fitted, so an id column does not look predictive by memorising its rows) on text. The
     class shares score a copy of the target perfectly whatever the number of classes, which a
     shallow tree over them cannot."""
-    from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.preprocessing import TargetEncoder
     from sklearn.tree import DecisionTreeClassifier
@@ -115,8 +115,7 @@ def single_feature_scores(train, encoding, seed):
             x = pd.to_numeric(rows[column], errors="coerce").to_frame()
             tree = DecisionTreeClassifier(max_depth=4, min_samples_leaf=10, random_state=seed)
             proba = cross_val_predict(tree, x, y, cv=folds, method="predict_proba")
-        auc = float(roc_auc_score(y, proba[:, 1]) if binary
-                    else roc_auc_score(y, proba / proba.sum(axis=1, keepdims=True), multi_class="ovr"))
+        auc = roc_auc(y, proba if binary else proba / proba.sum(axis=1, keepdims=True))
         scores[column] = (auc, chance.auc_lower_bound(auc, y))
     return scores, len(y)
 
