@@ -34,9 +34,9 @@ RENDERED_FILES = {
       for module in names),
     *(f"tests/{module}.py" for module in (
         "conftest", "test_bake_setup", "test_ci_platform", "test_ci_promote", "test_cli", "test_data_push",
-        "test_engines", "test_evaluate", "test_gate", "test_model_checks", "test_model_store", "test_params",
-        "test_predict", "test_mr_note", "test_pr_comment", "test_preprocess", "test_promote", "test_report",
-        "test_report_sections",
+        "test_engines", "test_evaluate", "test_gate", "test_metrics", "test_model_checks", "test_model_store",
+        "test_params", "test_predict", "test_mr_note", "test_pr_comment", "test_preprocess", "test_promote",
+        "test_report", "test_report_sections",
         "test_sanity", "test_serve", "test_storage", "test_tracking", "test_train", "test_tune", "test_validate")),
 }
 SAMPLE_FILES = {"data/raw/batch_001.csv", "data/holdout/holdout.csv"}
