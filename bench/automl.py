@@ -49,7 +49,7 @@ def flaml(train_csv, holdout_csv, target, metric, budget, seed):
 
 
 def tuned_score(project, metric, budget):
-    (project / "tuned.yaml").write_text("model: null\nhyperparameters: {}\n")
+    (project / "tuned.yaml").write_text(quality.UNTUNED)
     tuned = subprocess.run(f"make tune TUNE_BUDGET_S={budget}", shell=True, cwd=project, capture_output=True,
                            text=True)
     if tuned.returncode != 0:

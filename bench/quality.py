@@ -109,7 +109,13 @@ def hist_gradient_boosting_script(train_csv, holdout_csv, target):
     return score(y_hold, model.predict_proba(X_hold))
 
 
+UNTUNED = "model: null\nhyperparameters: {}\n"  # tuned.yaml as baked: params.yaml's values alone
+
+
 def pipeline_score(project, train, holdout, target, metric):
+    """``metric`` of the project's defaults on these files: an earlier `make tune` in the same
+    project (the automl part tunes each seed's split) must not carry over."""
+    (project / "tuned.yaml").write_text(UNTUNED)
     for folder, frame in (("data/raw", train), ("data/holdout", holdout)):
         for path in (project / folder).iterdir():
             path.unlink()

@@ -93,3 +93,34 @@ def test_re_measuring_some_datasets_keeps_the_saved_rows_of_the_others(tmp_path,
         bench.main(["--datasets", "nope", "--parts", "quality", "--output", str(tmp_path / "benchmarks.md")])
     assert "--datasets: no dataset named nope in the quality or automl part" in capsys.readouterr().err
     assert not (tmp_path / "benchmarks.md").exists()
+
+
+def test_the_defaults_are_scored_untuned_after_an_earlier_seed_was_tuned(tmp_path, monkeypatch):
+    """The automl part tunes each seed's split in the same project; the next seed's defaults must
+    not train with those hyperparameters. `make repro` is stood in for by a recorder (this checks
+    the harness's bookkeeping; the tiny run above runs the real one)."""
+    import importlib.util
+    import subprocess
+
+    import pandas as pd
+
+    spec = importlib.util.spec_from_file_location("bench_quality", TEMPLATE_DIR / "bench" / "quality.py")
+    quality = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(quality)
+    project = tmp_path / "project"
+    for folder in ("data/raw", "data/holdout", "reports/evaluate"):
+        (project / folder).mkdir(parents=True)
+    (project / "params.yaml").write_text("data:\n  target: churned\nevaluate:\n  metric: roc_auc\n")
+    (project / "tuned.yaml").write_text("model: xgboost\nhyperparameters: {max_depth: 9}\n")  # left by make tune
+    seen = []
+
+    def recorder(command, **kwargs):
+        if command == "make repro":
+            seen.append((project / "tuned.yaml").read_text())
+            (project / "reports/evaluate/metrics.json").write_text('{"roc_auc": 0.7}')
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(quality.subprocess, "run", recorder)
+    frame = pd.DataFrame({"x": [1, 2], "y": ["a", "b"]})
+    assert quality.pipeline_score(project, frame, frame, "y", "roc_auc") == 0.7
+    assert seen == [quality.UNTUNED]
