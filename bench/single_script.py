@@ -36,6 +36,7 @@ def main():
     encoding_module = importlib.import_module(f"{pkg}.pipeline.shared.encoding")
     model_store = importlib.import_module(f"{pkg}.pipeline.shared.model_store")
     metrics = importlib.import_module(f"{pkg}.pipeline.shared.metrics")
+    params_module = importlib.import_module(f"{pkg}.pipeline.shared.params")
     train = importlib.import_module(f"{pkg}.pipeline.train")
 
     start = time.perf_counter()
@@ -50,9 +51,10 @@ def main():
     del raw, holdout
     settings = params["train"]
     kind, seed = settings["model"], settings["seed"]
+    hyperparameters = params_module.for_rows(settings[kind], len(y))  # max_depth: auto, as train makes it
 
     def build():
-        return model_store.build(kind, settings[kind], seed, encoding, settings["one_hot_max_categories"])
+        return model_store.build(kind, hyperparameters, seed, encoding, settings["one_hot_max_categories"])
 
     share, refit = settings["validation_share"], settings["refit_max_rows"]
     train.cross_validate(build, seed, settings["cv_folds"], X, y, settings.get("cv_max_rows"), share, refit)

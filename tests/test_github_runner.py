@@ -173,7 +173,9 @@ def test_a_pull_request_trains_with_the_read_only_keys_and_writes_nothing(reposi
     project = repository.project
     run("git pull -q --ff-only origin main && git checkout -q -b deeper-trees", project)
     params = project / "params.yaml"
-    params.write_text(params.read_text().replace("max_depth: 4", "max_depth: 5", 1))
+    deeper, changed = re.subn(r"(?m)^    max_depth: auto.*$", "    max_depth: 5", params.read_text())  # 4 on the sample
+    assert changed == 1
+    params.write_text(deeper)
     run("git commit -qam 'Deeper trees' && git push -q origin deeper-trees && git checkout -q main", project)
     before = repository.stored_keys()
     code, output = repository.workflow_run("pull_request", pull_request("deeper-trees", "team/act-model"), "repro")

@@ -244,8 +244,10 @@ def step_c_a_push_that_changes_only_the_ci_file_passes_and_promotes_nothing(team
 def step_d_a_merge_request_with_read_only_keys_trains_reports_and_writes_nothing(team):
     keys, main = team.keys(), team.origin_file("baseline.txt")
     run("git checkout -q -b shallower-trees", team.project)
-    params = (team.project / "params.yaml").read_text().replace("    max_depth: 4\n", "    max_depth: 3\n")
-    (team.project / "params.yaml").write_text(params)
+    path = team.project / "params.yaml"
+    params, changed = re.subn(r"(?m)^    max_depth: auto.*$", "    max_depth: 3", path.read_text())  # 4 on the sample
+    assert changed == 1
+    path.write_text(params)
     run("git commit -qam 'Try shallower trees' && git push -q origin shallower-trees", team.project)
     run("git checkout -q main", team.project)
     heads = team.heads()

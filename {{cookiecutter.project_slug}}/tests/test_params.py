@@ -52,3 +52,26 @@ def test_logistic_regression_takes_a_fixed_c_or_the_values_to_choose_it_from_not
         schema.hyperparameters(params)
     del params["train"]["logistic_regression"]["Cs"]
     assert schema.hyperparameters(params)["C"] == 0.5
+
+
+@pytest.mark.parametrize("rows, depth", [(1_000, 4), (schema.DEEP_TREES_MIN_ROWS - 1, 4),
+                                         (schema.DEEP_TREES_MIN_ROWS, 8), (1_000_000, 8)])
+def test_max_depth_auto_is_shallow_on_small_data_and_deep_on_large(params, rows, depth):
+    params["train"]["model"] = "xgboost"
+    params["train"]["xgboost"]["max_depth"] = "auto"
+    values = schema.hyperparameters(params)
+    assert schema.for_rows(values, rows) == {**values, "max_depth": depth}
+    assert values["max_depth"] == "auto"  # params themselves untouched
+    params["train"]["xgboost"]["max_depth"] = 5
+    assert schema.for_rows(schema.hyperparameters(params), rows)["max_depth"] == 5
+
+
+@pytest.mark.parametrize("model, depth, message", [
+    ("xgboost", "deep", "train.xgboost.max_depth is 'deep': give a whole number or auto"),
+    ("random_forest", "auto", "train.random_forest.max_depth is 'auto': give a whole number .auto is XGBoost's only"),
+])
+def test_max_depth_is_a_number_or_xgboosts_auto(params, model, depth, message):
+    params["train"]["model"] = model
+    params["train"][model]["max_depth"] = depth
+    with pytest.raises(UserError, match=message):
+        schema.hyperparameters(params)

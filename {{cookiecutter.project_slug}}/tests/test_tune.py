@@ -9,6 +9,8 @@ from {{ cookiecutter.package_name }} import config
 from {{ cookiecutter.package_name }}.cli import UserError
 from {{ cookiecutter.package_name }}.pipeline import tune
 from {{ cookiecutter.package_name }}.pipeline.shared import model_store
+from {{ cookiecutter.package_name }}.pipeline.shared import params as schema
+from {{ cookiecutter.package_name }}.pipeline.shared.data_io import load_target
 
 from conftest import run_preprocess, run_train
 
@@ -37,7 +39,8 @@ def test_tuning_never_reads_the_holdout_and_train_reads_what_it_writes(params, t
 
     study = json.loads(tuning["study"].read_text())
     first = study["trials"][0]
-    expected = tune.current_values(kind, params["train"][kind])
+    rows = len(load_target(tuning["processed"] / "train.parquet"))  # max_depth: auto becomes the depth for these
+    expected = tune.current_values(kind, schema.for_rows(params["train"][kind], rows))
     if kind == "logistic_regression":  # params.yaml leaves C to inner CV: the first trial is the C train chooses
         run_train(params, tuning)
         expected = {"C": model_store.chosen_c(model_store.load(tuning["models"])[0], kind)}

@@ -13,7 +13,7 @@ from ..cli import UserError, command, parser
 from .shared import dask_training, external_memory, model_store, splits
 from .shared.data_io import load_target, load_xy, read_json, write_json
 from .shared.metrics import score_all
-from .shared.params import check
+from .shared.params import check, for_rows
 from .shared.params import hyperparameters as chosen_hyperparameters
 
 
@@ -90,6 +90,7 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
         y_sample = y
     if len(np.unique(y)) != len(encoding["classes"]):
         raise UserError("training data lost a class during preprocessing: check data/raw")
+    hyperparameters = for_rows(hyperparameters, len(y))  # max_depth: auto
 
     def build():
         return model_store.build(kind, hyperparameters, seed, encoding, settings["one_hot_max_categories"], device,
@@ -112,7 +113,8 @@ def run(params, processed_dir=config.PROCESSED_DIR, model_dir=config.MODEL_DIR,
     summary = ", ".join(f"{name} {np.mean([f[name] for f in folds]):.4f}" for name in folds[0])
     trees, c = model_store.trees(model, kind), model_store.chosen_c(model, kind)
     where = f"{engine} engine{', out of core' if from_disk else ''}, {device}"
-    print(f"train: {kind} on {len(y)} rows ({where})" + (f", {trees} trees" if trees else "")
+    depth = f" (max_depth {hyperparameters['max_depth']})" if "max_depth" in hyperparameters else ""
+    print(f"train: {kind} on {len(y)} rows ({where})" + (f", {trees} trees{depth}" if trees else "")
           + (f", C {c:.4g} chosen by {model_store.INNER_FOLDS}-fold inner CV" if c else "")
           + f"; {len(folds)}-fold CV on {cv_rows} rows, mean: {summary}")
 

@@ -19,7 +19,7 @@ from .shared import model_store, splits
 from .shared.data_io import load_target, load_xy, read_json, write_atomically, write_json
 from .shared.gate import LOWER_IS_BETTER
 from .shared.metrics import score
-from .shared.params import check
+from .shared.params import check, for_rows
 from .shared.params import hyperparameters as chosen_hyperparameters
 
 FOLDS = 3  # fewer folds than train's cross-validation: the budget buys more trials
@@ -101,7 +101,9 @@ def run(params, budget_s, processed_dir=config.PROCESSED_DIR, tuned_file=config.
     hyperparameters = chosen_hyperparameters(params)
     encoding = read_json(processed_dir / "encoding.json")
     train_file = processed_dir / "train.parquet"
-    sample = splits.cv_sample(load_target(train_file), settings["cv_max_rows"], seed)
+    y_all = load_target(train_file)
+    hyperparameters = for_rows(hyperparameters, len(y_all))  # max_depth: auto, as train makes it
+    sample = splits.cv_sample(y_all, settings["cv_max_rows"], seed)
     X, y = load_xy(train_file, encoding, rows=sample)
     if np.bincount(y).min() < FOLDS:
         raise UserError(f"make tune needs {FOLDS} rows of every class in the training data: add data")
