@@ -50,6 +50,9 @@ def test_the_harness_writes_every_table_at_a_tiny_size(tmp_path):
     quality = next(line for line in text.splitlines() if line.startswith("| streaming (small) |"))
     pipeline, xgboost_script, hgb_script = (float(cell) for cell in quality.split(" | ")[3:6])
     assert all(0.5 < score <= 1 for score in (pipeline, xgboost_script, hgb_script))
+    assert re.search(r"\| \d+ s, [\d.]+ s \([\d.]+x\) \|$", quality), quality  # cold make repro, the script
+    assert re.search(r"- cold make repro / XGBoost script on streaming \(small\) \([\d,]+ training rows\): [\d.]+ "
+                     r"\(target <= 2.0: (met|MISSED)\)", text)
     row = next(line for line in text.splitlines() if line.startswith("| 3,000 |") and "cold" in line)
     assert "ran: evaluate |" in row  # an evaluate parameter re-runs evaluate alone
     assert "ran: train, evaluate, sanity |" in row

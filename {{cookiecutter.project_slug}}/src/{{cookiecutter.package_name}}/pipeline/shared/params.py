@@ -102,7 +102,7 @@ def check(params):
                             f"choose xgboost, or set train.{key} back to {Train.model_fields[key].default}")
     if train.get("engine") == "dask" and train["cv_max_rows"] is None:
         raise UserError("params.yaml: train.cv_max_rows is null, but with train.engine dask the cross-validation runs "
-                        "on a sample in one process: set it to a number of rows (500000, say)")
+                        "on a sample in one process: set it to a number of rows (100000, say)")
     return params
 
 
