@@ -111,6 +111,13 @@ def test_duplicates_constants_type_changes_and_missing_jumps_are_named(checked):
     assert failed == ["type_changes"]
 
 
+@pytest.mark.parametrize("values", [[1, 1, 1], [1, None, 1], [None, None], [None, 1.0], ["a", "a"], ["a", None],
+                                    [None, "a"], ["a", "b"], []], ids=str)
+def test_a_constant_column_has_one_value_in_every_row_a_missing_one_included(values):
+    column = pd.Series(values, dtype="str" if any(isinstance(v, str) for v in values) else "float64")
+    assert validate.is_constant(column) == (column.nunique(dropna=False) <= 1)
+
+
 def test_accepted_data_of_another_dataset_is_not_compared(checked, monkeypatch, capsys):
     other = pd.DataFrame({"label": [0, 1] * 50, "x": range(100)})
     monkeypatch.setattr(validate, "accepted_training_data",

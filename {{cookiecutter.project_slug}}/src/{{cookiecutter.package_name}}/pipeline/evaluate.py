@@ -30,7 +30,9 @@ def log_plots(live, y, proba, classes):
         truth = (y[:, None] == np.arange(proba.shape[1])).ravel().astype(int)
         score = proba.ravel()
     live.log_sklearn_plot("roc", truth, score, name="roc.json")
-    live.log_sklearn_plot("precision_recall", truth, score, name="precision_recall.json")
+    # Only the points a plotted curve shows (ROC drops the others by default): on 100,000 holdout
+    # rows every threshold made a 15 MB file and 5 s of JSON.
+    live.log_sklearn_plot("precision_recall", truth, score, name="precision_recall.json", drop_intermediate=True)
     names = np.array([str(label) for label in classes])
     live.log_sklearn_plot("confusion_matrix", names[y], names[proba.argmax(axis=1)], name="confusion_matrix.json")
 
