@@ -147,20 +147,19 @@ NOTES = """\
   about 6 s (cold) and 9 s (script). Measured the same day before two speed-ups (evaluate writes
   only the precision-recall points a plot shows: 2 s at 100,000 holdout rows; validate's constant
   columns: 1.5 s), it was 220 against 181 s (1.22).
-- Cold `make repro` against the plain XGBoost script on streaming (225,000 training rows): 41 s
-  against 28 s (1.5x). With cross-validation on every training row (the 500,000 sample of before)
-  it took 62 s against 24 s (2.6x): train was 40 s of it, 30 s of that the 5 folds of 180,000 rows
-  each. The sample changes no model (the final fit uses every row); its folds score lower where
-  more rows help (ids with many values: CV mean 0.680 on 100,000 rows, 0.709 on 225,000, holdout
-  0.717), and they only feed the sanity check's fold consistency and the reported CV mean.
 - Out of core (engines section): the train stage's peak stops growing with the rows (740 MiB at
   5M, 1,750 at 20M, where the frame is 5.5 GiB) for the same holdout score as in memory (0.8234
   against 0.8236 at 5M); the price is time, every boosting round reading XGBoost's quantised pages
   back from its cache files (20M rows, 300 trees: 1,050 s). The extrapolated row count is memory
   only: the disk must also hold the raw data, DVC's cache copy of it and the processed Parquet.
 - Cross-validation runs on a stratified sample of at most `train.cv_max_rows` rows (100,000 by
-  default): its folds feed the sanity check, and full-size folds would cost `cv_folds` times the
-  final fit. The single script uses the same sample.
+  default): its folds feed only the sanity check's fold consistency and the reported CV mean, and
+  full-size folds would cost `cv_folds` times the final fit. The single script uses the same
+  sample. Cold `make repro` against the plain XGBoost script on streaming (225,000 training rows):
+  41 s against 28 s (1.5x); with the 500,000 sample of before (every training row there) 62 s
+  against 24 s (2.6x), train 40 s of it and its 5 folds of 180,000 rows 30 s. The sample changes
+  no model (the final fit uses every row); its folds score lower where more rows help (ids with
+  many values: CV mean 0.680 on 100,000 rows, 0.709 on 225,000, holdout 0.717).
 """
 
 
