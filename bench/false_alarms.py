@@ -210,6 +210,9 @@ def inject(project, name, train, holdout, target, seed=0):
 def run(bake, workdir, log, small=False):
     """Clean rows (dataset x model -> check states) and defect rows (dataset -> defect -> state)."""
     clean, defects = [], []
+    # The small run (the test suite's) proves the harness, not the checks: XGBoost alone. Every model's
+    # pipeline, checks included, runs in the suite's off-default bakes.
+    models = MODELS[:1] if small else MODELS
     for name, (about, load) in datasets(small).items():
         frame, target = load()
         train, holdout = split(frame, target)
@@ -218,7 +221,7 @@ def run(bake, workdir, log, small=False):
         params["data"]["target"] = target
         (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         write_data(project, [train], holdout)
-        for model in MODELS:
+        for model in models:
             log(f"checks: {name}, {model}")
             set_params(project, model=model)
             result, gate = states(project)

@@ -245,7 +245,7 @@ def main(argv=None):
                         help="what the engines part runs at each size; the other runs keep their saved figures")
     parser.add_argument("--small-quality", action="store_true", help="one tiny quality dataset (for the tests)")
     parser.add_argument("--small-checks", action="store_true",
-                        help="one small dataset in the checks part (for the tests)")
+                        help="one small dataset and one model in the checks part (for the tests)")
     parser.add_argument("--small-serving", action="store_true", help="a few requests per load (for the tests)")
     parser.add_argument("--small-automl", action="store_true",
                         help="one small dataset in the automl part (for the tests)")
