@@ -78,6 +78,16 @@ def test_drift_against_the_accepted_data_uses_the_same_statistic(params, workspa
     assert entries[0]["drifted"] and entries[1]["score"] == 0
 
 
+def test_text_shares_count_each_row_in_its_category_other_or_missing():
+    """A number and its text are one category (as text, as the encoding reads them); NaN, None and
+    pd.NA are missing; what is not among the categories is "other"."""
+    values = pd.Series(["a", "b", 1, "1", np.nan, None, pd.NA, "zz", "a", "b"], dtype=object)
+    shares = validate._shares(values, categories=["a", "1", "b"])
+    assert shares.tolist() == [0.2, 0.2, 0.2, 0.1, 0.3]  # a, 1, b, other, missing
+    assert validate._shares(values.astype("string"), categories=["a"]).tolist() == [0.2, 0.5, 0.3]
+    assert validate._shares(pd.Series([], dtype=object), categories=["a"]).tolist() == [0, 0, 0]
+
+
 def test_identical_features_with_different_labels_are_flagged(checked, workspace):
     def conflict(frame):
         twins = frame.head(5).assign(churned=1 - frame["churned"].head(5))
