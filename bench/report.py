@@ -141,12 +141,13 @@ NOTES = """\
 - Cold `make repro` against the single script at 1M rows: 210 s against 178 s (1.18; 1.12 on
   2026-12-02 at depth 4, 214 against 192 s). Depth 8 grows more trees' worth of work on both
   sides, and the smaller cross-validation sample takes work from both, so the pipeline's own
-  extra time weighs more: validate (about 16 s at 1M rows: reading, the duplicate and leakage
-  checks, drift), a second prediction of the holdout in sanity, Parquet between stages and a
-  process per stage. The script runs none of validate's or sanity's checks. Runs spread by
-  about 6 s (cold) and 9 s (script). Measured the same day before two speed-ups (evaluate writes
-  only the precision-recall points a plot shows: 2 s at 100,000 holdout rows; validate's constant
-  columns: 1.5 s), it was 220 against 181 s (1.22).
+  extra time weighs more: validate (about 9 s at 1M rows on an idle machine: reading 2.8 s, the
+  duplicate and leakage checks, drift 1.7 s), sanity (about 4 s, a second prediction of the
+  holdout among it), Parquet between stages and a process per stage. The script runs none of
+  validate's or sanity's checks. Runs spread by about 6 s (cold) and 9 s (script). Measured the
+  same day before two speed-ups (evaluate writes only the precision-recall points a plot shows:
+  2 s at 100,000 holdout rows; validate's constant columns: 1.5 s), it was 220 against 181 s
+  (1.22).
 - Out of core (engines section): the train stage's peak stops growing with the rows (740 MiB at
   5M, 1,750 at 20M, where the frame is 5.5 GiB) for the same holdout score as in memory (0.8234
   against 0.8236 at 5M); the price is time, every boosting round reading XGBoost's quantised pages
